@@ -1,0 +1,15 @@
+// mon::peer_credentials: who is at the other end of a socket, as the kernel reports it.
+#pragma once
+
+#include <sys/types.h>
+
+namespace mon {
+
+struct peer_credentials {
+  pid_t pid = 0;                  // 0 when the peer is outside our pid namespace
+  uid_t uid = static_cast<uid_t>(-1);  // effective uid; 65534 when unmapped in our user namespace
+  gid_t gid = static_cast<gid_t>(-1);  // effective gid
+  friend constexpr bool operator==(const peer_credentials&, const peer_credentials&) = default;
+};
+
+}  // namespace mon

@@ -1,0 +1,161 @@
+/*
+ * monitor: local authentication and descriptor passing over AF_UNIX sockets.
+ *
+ * This is the public C ABI. Every function is safe to call from C and C++, never throws, never
+ * raises SIGPIPE, retries EINTR itself, and keeps no global mutable state: objects (handshake states,
+ * buffers) may be used by one thread at a time, and different objects on different threads at once.
+ *
+ * Return codes: MON_OK (0) on success, a positive MON_CONTINUE / MON_WANT_READ / MON_WANT_WRITE when
+ * the call must be repeated, a negative MON_ERR_* on failure. mon_strerror() names any of them. After
+ * MON_ERR_IO, errno holds the system error.
+ *
+ * The wire format is described byte by byte in docs/PROTOCOL.md.
+ */
+#ifndef MONITOR_MONITOR_H
+#define MONITOR_MONITOR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "monitor/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Result codes ---------------------------------------------------------------------------- */
+
+#define MON_OK 0
+/* The call made progress and must be called again. */
+#define MON_CONTINUE 1
+/* Non-blocking socket not readable yet: wait for POLLIN on the socket, then call again. */
+#define MON_WANT_READ 2
+/* Non-blocking socket not writable yet: wait for POLLOUT on the socket, then call again. */
+#define MON_WANT_WRITE 3
+
+/* An argument is invalid (NULL pointer, negative or non-AF_UNIX descriptor, misuse of a state). */
+#define MON_ERR_INVALID (-1)
+/* Memory could not be allocated. */
+#define MON_ERR_NOMEM (-2)
+/* A system call failed; errno is kept. */
+#define MON_ERR_IO (-3)
+/* The peer closed the connection (end of file between messages, EPIPE, ECONNRESET). */
+#define MON_ERR_CLOSED (-4)
+/* The peer sent malformed or unexpected bytes or control data. Close the connection. */
+#define MON_ERR_PROTOCOL (-5)
+/* Authentication failed: credentials disagree, are missing, or the server refused. */
+#define MON_ERR_DENIED (-6)
+/* A message is larger than the buffer allows. The message was consumed and its descriptors closed;
+ * the connection stays usable. */
+#define MON_ERR_TOOBIG (-7)
+/* The kernel cut the control data (MSG_CTRUNC, for example at RLIMIT_NOFILE). Every descriptor that
+ * did arrive was closed; the message's bytes were consumed and the connection stays usable. */
+#define MON_ERR_TRUNCATED (-8)
+
+/* Returns a static, human-readable name for any code above (or "unknown result code"); never NULL. */
+MON_API const char *mon_strerror(int code);
+
+/* ---- Buffers --------------------------------------------------------------------------------- */
+
+/* The size cap that mon_buffer_new(0) chooses: 64 KiB. */
+#define MON_BUFFER_DEFAULT_MAX ((size_t)64 * 1024)
+/* The largest payload one message may carry, and the largest max_len mon_buffer_new accepts. */
+#define MON_BUFFER_LIMIT ((size_t)64 * 1024 * 1024)
+
+/* A growable byte buffer with a fixed cap. Opaque. It also keeps the progress of a message that a
+ * non-blocking send or receive left half done (see mon_ipc_send_fd and mon_ipc_recv_fd). */
+typedef struct mon_buffer mon_buffer;
+
+/* Returns a new empty buffer holding at most max_len bytes (0 means MON_BUFFER_DEFAULT_MAX), or NULL
+ * if max_len exceeds MON_BUFFER_LIMIT or memory is short. Free it with mon_buffer_free. */
+MON_API mon_buffer *mon_buffer_new(size_t max_len);
+
+/* Frees the buffer and closes any descriptor a half-received message left in it. NULL is a no-op. */
+MON_API void mon_buffer_free(mon_buffer *buf);
+
+/* Appends len bytes. Returns MON_OK, MON_ERR_TOOBIG if the result would exceed max_len (content
+ * unchanged), MON_ERR_NOMEM, or MON_ERR_INVALID (buf NULL, or data NULL with len > 0). */
+MON_API int mon_buffer_append(mon_buffer *buf, const void *data, size_t len);
+
+/* Empties the buffer and discards any half-sent or half-received message (closing its descriptors). */
+MON_API void mon_buffer_clear(mon_buffer *buf);
+
+/* The buffer's bytes (valid until the next call that changes it); may be NULL when empty. */
+MON_API const void *mon_buffer_data(const mon_buffer *buf);
+
+/* The number of bytes in the buffer; 0 for NULL. */
+MON_API size_t mon_buffer_len(const mon_buffer *buf);
+
+/* ---- Local authentication -------------------------------------------------------------------- */
+
+/* Peer credentials as the kernel reports them: process id and effective user and group ids. */
+typedef struct {
+  pid_t pid;
+  uid_t uid;
+  gid_t gid;
+} mon_ipc_creds;
+
+/* The pid is 0 when the peer lives in a pid namespace the server cannot see. */
+#define MON_IPC_PID_UNKNOWN ((pid_t)0)
+#define MON_IPC_GID_UNKNOWN ((gid_t)-1)
+
+/*
+ * Client side of the handshake on a connected AF_UNIX SOCK_STREAM or SOCK_SEQPACKET socket.
+ * init allocates *state and returns MON_CONTINUE (or an error, with *state set to NULL). Then call
+ * step with the same fd until it returns MON_OK (the server accepted us) or an error; on
+ * MON_WANT_READ / MON_WANT_WRITE wait for the socket first, on MON_CONTINUE just call again.
+ * MON_ERR_DENIED means the server refused. Errors are sticky. The caller keeps owning fd. Free the
+ * state with end (NULL is a no-op).
+ */
+MON_API int mon_ipc_auth_client_init(int fd, void **state);
+MON_API void mon_ipc_auth_client_end(void *state);
+MON_API int mon_ipc_auth_client_step(int fd, void *state);
+
+/*
+ * Server side of the handshake. creds must stay valid until the handshake ends; it is filled only
+ * when step returns MON_OK, with the peer's kernel-verified pid, effective uid and effective gid
+ * (SO_PEERCRED, cross-checked against the SCM_CREDENTIALS the kernel attached to the client's hello;
+ * a disagreement, for example a socket connected by one process and used by another, fails with
+ * MON_ERR_DENIED after a refusal is sent). Until then it holds MON_IPC_PID_UNKNOWN, (uid_t)-1 and
+ * MON_IPC_GID_UNKNOWN. The handshake turns SO_PASSCRED on while it reads the hello and off again
+ * before it answers, so later mon_ipc_recv_fd calls see no credentials.
+ *
+ * A socketpair's peer credentials name the process that created the pair; a child that inherited one
+ * end is therefore refused. Authenticate forked children over a connection they made themselves.
+ */
+MON_API int mon_ipc_auth_server_init(int fd, mon_ipc_creds *creds, void **state);
+MON_API void mon_ipc_auth_server_end(void *state);
+MON_API int mon_ipc_auth_server_step(int fd, void *state);
+
+/* ---- Descriptor passing ---------------------------------------------------------------------- */
+
+/*
+ * Sends src's bytes as one message, with fd_to_send attached (-1: data only). The caller keeps
+ * owning fd_to_send. Returns MON_OK once the whole message is queued in the socket. On a
+ * non-blocking stream socket that fills up mid-message it returns MON_WANT_WRITE and records the
+ * progress in src: call again with the same fd and src, unchanged (the descriptor went with the
+ * first byte and is not sent twice). Errors: MON_ERR_INVALID, MON_ERR_CLOSED (peer gone),
+ * MON_ERR_TOOBIG (a SOCK_SEQPACKET message larger than the socket accepts), MON_ERR_IO.
+ */
+MON_API int mon_ipc_send_fd(int target_fd, mon_buffer *src, int fd_to_send);
+
+/*
+ * Receives exactly one message sent by mon_ipc_send_fd, replacing dst's content. *fd_received is the
+ * received descriptor (close-on-exec, now owned by the caller) or -1 when none came. A zero-length
+ * message is valid. Returns MON_OK, or MON_WANT_READ on a non-blocking socket: then a partly read
+ * message is kept in dst; call again with the same source_fd and dst. Errors, each leaving
+ * *fd_received at -1 and every descriptor the kernel delivered closed:
+ *   MON_ERR_CLOSED     the peer closed between messages;
+ *   MON_ERR_TOOBIG     the message exceeds dst's max_len (it was consumed; the connection stays usable);
+ *   MON_ERR_TRUNCATED  the kernel cut the control data (consumed likewise);
+ *   MON_ERR_PROTOCOL   malformed frame, more than one descriptor, several SCM_RIGHTS headers,
+ *                      credentials or any other control message, end of file inside a message;
+ *   MON_ERR_INVALID, MON_ERR_NOMEM, MON_ERR_IO.
+ */
+MON_API int mon_ipc_recv_fd(int source_fd, mon_buffer *dst, int *fd_received);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MONITOR_MONITOR_H */

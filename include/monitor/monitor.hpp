@@ -1,0 +1,10 @@
+// The whole C++ API of monitor. The C ABI (monitor/monitor.h) is a thin layer over it.
+#pragma once
+
+#include "monitor/credentials.hpp"
+#include "monitor/fd_list.hpp"
+#include "monitor/handshake.hpp"
+#include "monitor/message.hpp"
+#include "monitor/monitor.h"
+#include "monitor/result.hpp"
+#include "monitor/unique_fd.hpp"

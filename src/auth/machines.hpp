@@ -1,0 +1,105 @@
+// The handshake state machines (docs/PROTOCOL.md, "Handshake"). Pure: each takes what arrived
+// (bytes, decoded control data, the kernel's view of the peer) and says what to do next. The glue in
+// src/core/ does the I/O; fuzzers and tests drive these directly.
+//
+//   client:  send_hello --written--> read_reply --accept--> done
+//                                                --deny----> failed(denied)
+//   server:  read_hello --valid, creds match--> decide --accept--> send_reply --written--> done
+//                       --creds missing/differ--------------deny--> send_reply --written--> failed(denied)
+//                       --unknown version------------------deny--> send_reply --written--> failed(protocol)
+//                       --malformed------------------------------------------------------> failed(protocol)
+// Every failure is sticky.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "auth/collector.hpp"
+#include "auth/messages.hpp"
+#include "cmsg/control.hpp"
+#include "monitor/credentials.hpp"
+#include "monitor/handshake.hpp"
+
+namespace mon::auth {
+
+enum class want : std::uint8_t { write, read, decide, done, failed };
+
+// State common to both sides: the outgoing message and the sticky error.
+class machine_base {
+ public:
+  [[nodiscard]] want next() const noexcept { return want_; }
+  [[nodiscard]] error err() const noexcept { return err_; }
+  [[nodiscard]] deny_reason reason() const noexcept { return reason_; }
+  // Unsent bytes of the outgoing message (want::write).
+  [[nodiscard]] std::span<const std::uint8_t> output() const noexcept {
+    return std::span<const std::uint8_t>(out_).subspan(sent_, out_len_ - sent_);
+  }
+  // The glue reports a failure of its own (I/O error, peer gone).
+  void fail(error e) noexcept;
+
+ protected:
+  void queue(std::size_t len) noexcept;
+  bool consume_output(std::size_t n) noexcept;  // true once all is written
+
+  message_bytes out_{};
+  std::size_t out_len_ = 0;
+  std::size_t sent_ = 0;
+  want want_ = want::read;
+  error err_{};
+  deny_reason reason_ = deny_reason::none;
+};
+
+class client_machine : public machine_base {
+ public:
+  explicit client_machine(bool record_mode) noexcept;
+
+  // The hello must travel with the client's own credentials (SCM_CREDENTIALS) on every write.
+  static constexpr bool attach_credentials = true;
+  [[nodiscard]] static cmsg::policy read_policy() noexcept { return {0, false}; }
+
+  void on_written(std::size_t n) noexcept;
+  [[nodiscard]] std::span<std::uint8_t> input_space() noexcept { return in_.space(); }
+  // A read of n >= 1 bytes; control is what cmsg::decode made of its control data (ctl), which
+  // read_policy() makes an error for anything at all: the server sends no control data.
+  void on_read(std::size_t n, bool data_truncated, result<void> control,
+               const cmsg::control_data& ctl) noexcept;
+  void on_eof() noexcept;
+
+ private:
+  collector in_;
+};
+
+class server_machine : public machine_base {
+ public:
+  // kernel_peer is SO_PEERCRED of the connection.
+  server_machine(bool record_mode, peer_credentials kernel_peer) noexcept;
+
+  [[nodiscard]] static cmsg::policy read_policy() noexcept { return {0, true}; }
+
+  [[nodiscard]] std::span<std::uint8_t> input_space() noexcept { return in_.space(); }
+  // A read of n >= 1 bytes with what cmsg::decode made of its control data: every read of the
+  // hello must carry the same kernel credentials.
+  void on_read(std::size_t n, bool data_truncated, result<void> control,
+               const cmsg::control_data& ctl) noexcept;
+  void on_eof() noexcept;
+  // want::decide: the peer is verified (peer()); accept or refuse it.
+  void decide(bool accept) noexcept;
+  void on_written(std::size_t n) noexcept;
+
+  [[nodiscard]] peer_credentials peer() const noexcept { return kernel_peer_; }
+
+ private:
+  void hello_complete() noexcept;
+  void deny(deny_reason why, errc final_code) noexcept;
+
+  collector in_;
+  peer_credentials kernel_peer_;
+  peer_credentials hello_creds_{};
+  bool creds_seen_ = false;
+  bool creds_bad_ = false;  // a read without credentials, or with different ones
+  errc final_code_{};       // what a sent refusal ends in
+  bool refusing_ = false;
+};
+
+}  // namespace mon::auth

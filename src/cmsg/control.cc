@@ -1,0 +1,145 @@
+#include "cmsg/control.hpp"
+
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "sys/linux_compat.hpp"
+
+namespace mon::cmsg {
+namespace {
+
+// Header fields copied out with memcpy: a fuzzer's buffer need not be aligned.
+struct header_view {
+  std::size_t len;  // cmsg_len as written
+  int level;
+  int type;
+};
+
+header_view read_header(const std::byte* at) noexcept {
+  cmsghdr h{};
+  std::memcpy(&h, at, sizeof h);
+  return {static_cast<std::size_t>(h.cmsg_len), h.cmsg_level, h.cmsg_type};
+}
+
+// Takes every int in data as a received descriptor. Negative values are not descriptors and make
+// the message malformed; ownership of the others is taken before anything is judged.
+bool take_descriptors(std::span<const std::byte> data, fd_list& out, bool& overflow) noexcept {
+  bool well_formed = data.size() % sizeof(int) == 0;
+  for (std::size_t off = 0; off + sizeof(int) <= data.size(); off += sizeof(int)) {
+    int fd = -1;
+    std::memcpy(&fd, data.data() + off, sizeof fd);
+    if (fd < 0) {
+      well_formed = false;
+      continue;
+    }
+    if (!out.push(unique_fd(fd))) overflow = true;  // closed by push
+  }
+  return well_formed;
+}
+
+}  // namespace
+
+std::size_t receive_space(std::size_t num_fds, bool credentials) noexcept {
+  if (num_fds > max_fds) num_fds = max_fds;
+  std::size_t space = CMSG_SPACE((num_fds + 1) * sizeof(int));
+  if (credentials) space += CMSG_SPACE(sizeof(ucred));
+  return space;
+}
+
+static_assert(CMSG_SPACE((max_fds + 1) * sizeof(int)) + CMSG_SPACE(sizeof(ucred)) <= max_space);
+
+result<void> decode(std::span<const std::byte> control, int msg_flags, const policy& pol,
+                    control_data& out) noexcept {
+  out.clear();
+  bool malformed = false;
+  bool overflow = false;
+  int rights_headers = 0;
+  int credential_headers = 0;
+
+  constexpr std::size_t hdr_len = CMSG_LEN(0);
+  std::size_t off = 0;
+  while (control.size() - off >= sizeof(cmsghdr)) {
+    const header_view h = read_header(control.data() + off);
+    if (h.len < hdr_len) {  // cannot even hold its own header: nothing after it can be trusted
+      malformed = true;
+      break;
+    }
+    const std::size_t avail = control.size() - off;
+    if (h.len > avail) malformed = true;  // some systems report the untruncated length
+    const std::size_t data_len = (h.len > avail ? avail : h.len) - hdr_len;
+    const auto data = control.subspan(off + hdr_len, data_len);
+
+    if (h.level == SOL_SOCKET && h.type == SCM_RIGHTS) {
+      ++rights_headers;
+      if (!take_descriptors(data, out.fds, overflow)) malformed = true;
+    } else if (h.level == SOL_SOCKET && h.type == SCM_PIDFD) {
+      // A descriptor we never asked for: own it so it is closed with the rest.
+      fd_list pidfd;
+      (void)take_descriptors(data, pidfd, overflow);
+      malformed = true;
+    } else if (h.level == SOL_SOCKET && h.type == SCM_CREDENTIALS) {
+      ++credential_headers;
+      if (data_len != sizeof(ucred)) {
+        malformed = true;
+      } else {
+        ucred c{};
+        std::memcpy(&c, data.data(), sizeof c);
+        out.has_credentials = true;
+        out.credentials = {c.pid, c.uid, c.gid};
+      }
+    } else {
+      malformed = true;  // unknown or unexpected: refused, never guessed at
+    }
+
+    // Advance by the aligned length, without overflow and without trusting it past the buffer.
+    const std::size_t step = CMSG_ALIGN(h.len);
+    if (step < h.len || step > avail) break;
+    off += step;
+  }
+
+  if (msg_flags & MSG_CTRUNC) {
+    out.clear();
+    return errc::truncated;
+  }
+  if (malformed || overflow || rights_headers > 1 || out.fds.size() > pol.max_fds ||
+      credential_headers > 1 || (credential_headers == 1 && !pol.allow_credentials)) {
+    out.clear();
+    return errc::protocol;
+  }
+  return {};
+}
+
+result<std::size_t> encode(std::span<std::byte> buf, std::span<const int> fds,
+                           const peer_credentials* creds) noexcept {
+  if (fds.size() > max_fds) return errc::invalid;
+  const std::size_t need = (fds.empty() ? 0 : CMSG_SPACE(fds.size() * sizeof(int))) +
+                           (creds ? CMSG_SPACE(sizeof(ucred)) : 0);
+  if (need > buf.size()) return errc::invalid;
+  if (need == 0) return std::size_t{0};
+  std::memset(buf.data(), 0, need);
+
+  std::size_t off = 0;
+  auto put_header = [&](int type, std::size_t payload) {
+    cmsghdr h{};
+    h.cmsg_len = CMSG_LEN(payload);
+    h.cmsg_level = SOL_SOCKET;
+    h.cmsg_type = type;
+    std::memcpy(buf.data() + off, &h, sizeof h);
+    std::byte* data = buf.data() + off + CMSG_LEN(0);
+    off += CMSG_SPACE(payload);
+    return data;
+  };
+  if (!fds.empty()) {
+    for (int fd : fds)
+      if (fd < 0) return errc::invalid;
+    std::memcpy(put_header(SCM_RIGHTS, fds.size() * sizeof(int)), fds.data(), fds.size() * sizeof(int));
+  }
+  if (creds) {
+    const ucred c{creds->pid, creds->uid, creds->gid};
+    std::memcpy(put_header(SCM_CREDENTIALS, sizeof c), &c, sizeof c);
+  }
+  return off;
+}
+
+}  // namespace mon::cmsg

@@ -1,0 +1,214 @@
+// The handshake glue: runs the pure machines of src/auth/ over a socket through src/sys/.
+#include "monitor/handshake.hpp"
+
+#include <new>
+#include <optional>
+
+#include "auth/machines.hpp"
+#include "sys/socket.hpp"
+
+namespace mon {
+namespace {
+
+struct client_state {
+  std::optional<auth::client_machine> machine;
+  peer_credentials own{};
+  error start_error{};
+  bool start_failed = false;
+};
+
+struct server_state {
+  std::optional<auth::server_machine> machine;
+  server_policy policy = nullptr;
+  void* context = nullptr;
+  error start_error{};
+  bool start_failed = false;
+  bool passcred_on = false;  // SO_PASSCRED is ours to turn off again
+};
+
+static_assert(sizeof(client_state) <= detail::handshake_storage);
+static_assert(sizeof(server_state) <= detail::handshake_storage);
+static_assert(alignof(client_state) <= alignof(std::max_align_t));
+static_assert(alignof(server_state) <= alignof(std::max_align_t));
+
+template <class T>
+T& as(unsigned char* storage) noexcept {
+  return *std::launder(reinterpret_cast<T*>(storage));
+}
+template <class T>
+const T& as(const unsigned char* storage) noexcept {
+  return *std::launder(reinterpret_cast<const T*>(storage));
+}
+
+// One write of the machine's pending output. Returns false when the caller must return `out`.
+template <class Machine>
+bool do_write(int fd, Machine& m, const peer_credentials* creds, result<progress>& out) noexcept {
+  const auto bytes = m.output();
+  iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+  const auto r = sys::send(fd, std::span<const iovec>(&iov, 1), {}, creds);
+  switch (r.what) {
+    case sys::io_result::kind::would_block:
+      out = progress::want_write;
+      return false;
+    case sys::io_result::kind::ok:
+      m.on_written(r.bytes);
+      return true;
+    default:
+      m.fail(r.err);
+      return true;
+  }
+}
+
+// One read into the machine's input space. Returns false when the caller must return `out`.
+template <class Machine>
+bool do_read(int fd, Machine& m, result<progress>& out) noexcept {
+  const auto space = m.input_space();
+  iovec iov{space.data(), space.size()};
+  cmsg::control_data ctl;  // owns whatever descriptors arrive; closes them on every path
+  const auto r = sys::receive(fd, std::span<iovec>(&iov, 1), m.read_policy(), ctl);
+  switch (r.what) {
+    case sys::io_result::kind::would_block:
+      out = progress::want_read;
+      return false;
+    case sys::io_result::kind::eof:
+      m.on_eof();
+      return true;
+    case sys::io_result::kind::failed:
+      m.fail(r.err);
+      return true;
+    case sys::io_result::kind::ok:
+      m.on_read(r.bytes, (r.msg_flags & MSG_TRUNC) != 0, r.control, ctl);
+      return true;
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---- client ------------------------------------------------------------------------------------
+
+client_handshake::client_handshake(int fd) noexcept : fd_(fd) { new (storage_) client_state(); }
+
+client_handshake::~client_handshake() { as<client_state>(storage_).~client_state(); }
+
+result<void> client_handshake::start() noexcept {
+  auto& st = as<client_state>(storage_);
+  if (st.start_failed) return st.start_error;
+  if (st.machine) return {};
+  auto type = sys::unix_socket_type(fd_);
+  if (!type) {
+    st.start_failed = true;
+    st.start_error = type.err();
+    return st.start_error;
+  }
+  st.own = sys::own_credentials();
+  st.machine.emplace(type.value() == SOCK_SEQPACKET);
+  return {};
+}
+
+result<progress> client_handshake::step() noexcept {
+  if (auto started = start(); !started) return started.err();
+  auto& st = as<client_state>(storage_);
+  auto& m = *st.machine;
+  for (;;) {
+    switch (m.next()) {
+      case auth::want::write: {
+        result<progress> out = progress::done;
+        if (!do_write(fd_, m, &st.own, out)) return out;
+        break;
+      }
+      case auth::want::read:
+        if (result<progress> out = progress::done; !do_read(fd_, m, out)) return out;
+        break;
+      case auth::want::decide:  // never asked of a client
+        m.fail({errc::invalid, 0});
+        break;
+      case auth::want::done:
+        return progress::done;
+      case auth::want::failed:
+        return m.err();
+    }
+  }
+}
+
+deny_reason client_handshake::reason() const noexcept {
+  const auto& st = as<client_state>(storage_);
+  return st.machine ? st.machine->reason() : deny_reason::none;
+}
+
+// ---- server ------------------------------------------------------------------------------------
+
+server_handshake::server_handshake(int fd, server_policy policy, void* context) noexcept : fd_(fd) {
+  auto* st = new (storage_) server_state();
+  st->policy = policy;
+  st->context = context;
+}
+
+server_handshake::~server_handshake() {
+  auto& st = as<server_state>(storage_);
+  if (st.passcred_on) (void)sys::set_pass_credentials(fd_, false);
+  st.~server_state();
+}
+
+result<void> server_handshake::start() noexcept {
+  auto& st = as<server_state>(storage_);
+  if (st.start_failed) return st.start_error;
+  if (st.machine) return {};
+  auto fail = [&](error e) -> result<void> {
+    st.start_failed = true;
+    st.start_error = e;
+    return e;
+  };
+  auto type = sys::unix_socket_type(fd_);
+  if (!type) return fail(type.err());
+  auto peer = sys::peer_credentials_of(fd_);
+  if (!peer) return fail(peer.err());
+  // Before the first read: the hello must come with credentials the kernel vouches for.
+  if (auto on = sys::set_pass_credentials(fd_, true); !on) return fail(on.err());
+  st.passcred_on = true;
+  st.machine.emplace(type.value() == SOCK_SEQPACKET, peer.value());
+  return {};
+}
+
+result<progress> server_handshake::step() noexcept {
+  if (auto started = start(); !started) return started.err();
+  auto& st = as<server_state>(storage_);
+  auto& m = *st.machine;
+  for (;;) {
+    // Reading is over: later messages on this socket must not carry credentials.
+    if (st.passcred_on && m.next() != auth::want::read) {
+      st.passcred_on = false;
+      if (auto off = sys::set_pass_credentials(fd_, false); !off) m.fail(off.err());
+    }
+    switch (m.next()) {
+      case auth::want::read:
+        if (result<progress> out = progress::done; !do_read(fd_, m, out)) return out;
+        break;
+      case auth::want::decide:
+        m.decide(st.policy == nullptr || st.policy(m.peer(), st.context));
+        break;
+      case auth::want::write: {
+        result<progress> out = progress::done;
+        if (!do_write(fd_, m, nullptr, out)) return out;
+        break;
+      }
+      case auth::want::done:
+        return progress::done;
+      case auth::want::failed:
+        return m.err();
+    }
+  }
+}
+
+peer_credentials server_handshake::peer() const noexcept {
+  const auto& st = as<server_state>(storage_);
+  if (!st.machine || st.machine->next() != auth::want::done) return {};
+  return st.machine->peer();
+}
+
+deny_reason server_handshake::reason() const noexcept {
+  const auto& st = as<server_state>(storage_);
+  return st.machine ? st.machine->reason() : deny_reason::none;
+}
+
+}  // namespace mon

@@ -1,0 +1,134 @@
+#include "sys/socket.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "sys/linux_compat.hpp"
+
+namespace mon::sys {
+
+error from_errno(int e) noexcept {
+  switch (e) {
+    case EPIPE:
+    case ECONNRESET:
+      return {errc::closed, e};
+    case EMSGSIZE:
+      return {errc::toobig, e};
+    case ENOMEM:
+    case ENOBUFS:
+      return {errc::nomem, e};
+    case EBADF:
+    case ENOTSOCK:
+    case EINVAL:
+      return {errc::invalid, e};
+    default:
+      return {errc::io, e};
+  }
+}
+
+io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol,
+                  cmsg::control_data& out) noexcept {
+  alignas(cmsghdr) std::byte control[cmsg::max_space];
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  msg.msg_control = control;
+  // Room for credentials even when they are not allowed: a stray SCM_CREDENTIALS (SO_PASSCRED left
+  // on) is then reported as the protocol error it is, not as a cut control buffer.
+  msg.msg_controllen = cmsg::receive_space(pol.max_fds, true);
+
+  ssize_t n;
+  do {
+    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+
+  io_result r;
+  if (n < 0) {
+    const int e = errno;
+    if (e == EAGAIN || e == EWOULDBLOCK) {
+      r.what = io_result::kind::would_block;
+    } else {
+      r.err = from_errno(e);
+    }
+    out.clear();
+    return r;
+  }
+  // Ownership first: every descriptor in the control data is now held (or closed) by out.
+  r.control = cmsg::decode(std::span<const std::byte>(control, msg.msg_controllen), msg.msg_flags,
+                           pol, out);
+  r.msg_flags = msg.msg_flags;
+  r.bytes = static_cast<std::size_t>(n);
+  if (n == 0) {
+    out.clear();  // end of file (or an empty record): nothing that came with it is used
+    r.what = io_result::kind::eof;
+    return r;
+  }
+  r.what = io_result::kind::ok;
+  return r;
+}
+
+io_result send(int fd, std::span<const iovec> iov, std::span<const int> fds,
+               const peer_credentials* creds) noexcept {
+  alignas(cmsghdr) std::byte control[cmsg::max_space];
+  auto len = cmsg::encode(control, fds, creds);
+  io_result r;
+  if (!len) {
+    r.err = len.err();
+    return r;
+  }
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov.data());  // sendmsg does not write through it
+  msg.msg_iovlen = iov.size();
+  msg.msg_control = len.value() ? control : nullptr;
+  msg.msg_controllen = len.value();
+
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+
+  if (n < 0) {
+    const int e = errno;
+    if (e == EAGAIN || e == EWOULDBLOCK) {
+      r.what = io_result::kind::would_block;
+    } else {
+      r.err = from_errno(e);
+    }
+    return r;
+  }
+  r.what = io_result::kind::ok;
+  r.bytes = static_cast<std::size_t>(n);
+  return r;
+}
+
+result<int> unix_socket_type(int fd) noexcept {
+  if (fd < 0) return errc::invalid;
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &value, &len) != 0) return from_errno(errno);
+  if (value != AF_UNIX) return errc::invalid;
+  len = sizeof value;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) != 0) return from_errno(errno);
+  if (value != SOCK_STREAM && value != SOCK_SEQPACKET) return errc::invalid;
+  return value;
+}
+
+result<peer_credentials> peer_credentials_of(int fd) noexcept {
+  ucred c{};
+  socklen_t len = sizeof c;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) return from_errno(errno);
+  if (len != sizeof c) return errc::io;
+  return peer_credentials{c.pid, c.uid, c.gid};
+}
+
+result<void> set_pass_credentials(int fd, bool on) noexcept {
+  const int value = on ? 1 : 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &value, sizeof value) != 0) return from_errno(errno);
+  return {};
+}
+
+peer_credentials own_credentials() noexcept { return {::getpid(), ::geteuid(), ::getegid()}; }
+
+}  // namespace mon::sys
