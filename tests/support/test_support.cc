@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -160,9 +161,10 @@ void raw_send_headers(int fd, std::span<const std::uint8_t> bytes,
 
 std::vector<std::uint8_t> frame_bytes(std::uint8_t num_fds, std::uint32_t payload_len,
                                       std::span<const std::uint8_t> payload) {
-  auto h = frame::encode_header({num_fds, payload_len});
-  std::vector<std::uint8_t> out(h.begin(), h.end());
-  out.insert(out.end(), payload.begin(), payload.end());
+  const auto h = frame::encode_header({num_fds, payload_len});
+  std::vector<std::uint8_t> out(h.size() + payload.size());
+  std::copy(h.begin(), h.end(), out.begin());
+  if (!payload.empty()) std::memcpy(out.data() + h.size(), payload.data(), payload.size());
   return out;
 }
 
