@@ -15,5 +15,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/monitorConfigVersion.cmak
 install(FILES ${PROJECT_BINARY_DIR}/monitorConfig.cmake ${PROJECT_BINARY_DIR}/monitorConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/monitor)
 
+# Relocatable: the prefix is found from the .pc file's own location, wherever it is installed.
+file(RELATIVE_PATH MONITOR_PC_TO_PREFIX "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/monitor.pc.in ${PROJECT_BINARY_DIR}/monitor.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/monitor.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

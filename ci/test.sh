@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The project's test command (README.md). Installs what is missing (Debian packages), then builds
+# and runs every test in the release (GCC) and ASan+UBSan (Clang) configurations, checks the
+# installed tree with out-of-tree consumers, and ends with CTest's summary line.
+#
+# MONITOR_BUILD_ROOT (default: build) lets several checkouts or developers build side by side.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. ci/lib.sh
+root=${MONITOR_BUILD_ROOT:-build}
+export CTEST_OUTPUT_ON_FAILURE=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+configure_and_build() {  # preset
+  cmake --preset "$1" -B "$root/$1" >/dev/null
+  cmake --build "$root/$1" -j2
+}
+run_tests() {  # preset
+  ctest --test-dir "$root/$1" -j2 --timeout 120
+}
+
+step "dependencies" ci/deps.sh
+step "layering" ci/check-layering.sh
+
+step "release (GCC): build" configure_and_build release
+step "asan+ubsan (Clang): build" configure_and_build asan
+step "asan+ubsan (Clang): tests" run_tests asan
+step "install tree: consumers and README examples" ci/check-install.sh "$root/release"
+
+# --- Steps of the fuzzing, hardening, benchmark and example work go here, one line each. ---
+
+# Last: the full suite in the release configuration, so the run ends with CTest's summary line.
+step "release (GCC): tests" run_tests release
