@@ -51,6 +51,17 @@ extern "C" {
 /* The kernel cut the control data (MSG_CTRUNC, for example at RLIMIT_NOFILE). Every descriptor that
  * did arrive was closed; the message's bytes were consumed and the connection stays usable. */
 #define MON_ERR_TRUNCATED (-8)
+/* The running kernel or platform lacks a facility the call needs (for example memfd sealing). */
+#define MON_ERR_UNSUPPORTED (-9)
+/* Shared memory: the descriptor is not a sealable memfd (pipe, socket, regular file, O_PATH, ...). */
+#define MON_ERR_BADSHM (-10)
+/* Shared memory: a seal the mapping needs is missing (shrink and grow; write for immutable). */
+#define MON_ERR_NOTSEALED (-11)
+/* Shared memory: the segment is smaller than the caller's minimum. */
+#define MON_ERR_SHMSIZE (-12)
+/* Shared memory: the descriptor's access mode does not match the requested one (a writable segment
+ * where read-only was expected, or one that cannot be written where writable was expected). */
+#define MON_ERR_SHMACCESS (-13)
 
 /* Returns a static, human-readable name for any code above (or "unknown result code"); never NULL. */
 MON_API const char *mon_strerror(int code);

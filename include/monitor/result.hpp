@@ -19,6 +19,11 @@ enum class errc : int {
   denied = MON_ERR_DENIED,
   toobig = MON_ERR_TOOBIG,
   truncated = MON_ERR_TRUNCATED,
+  unsupported = MON_ERR_UNSUPPORTED,
+  badshm = MON_ERR_BADSHM,
+  notsealed = MON_ERR_NOTSEALED,
+  shmsize = MON_ERR_SHMSIZE,
+  shmaccess = MON_ERR_SHMACCESS,
 };
 
 // An error code plus, for errc::io, the errno of the failing system call.

@@ -32,6 +32,16 @@ extern "C" const char* mon_strerror(int code) {
       return "message too large";
     case MON_ERR_TRUNCATED:
       return "control data truncated; received descriptors closed";
+    case MON_ERR_UNSUPPORTED:
+      return "not supported by this kernel or platform";
+    case MON_ERR_BADSHM:
+      return "descriptor is not a sealable shared-memory segment";
+    case MON_ERR_NOTSEALED:
+      return "shared-memory segment lacks a required seal";
+    case MON_ERR_SHMSIZE:
+      return "shared-memory segment smaller than expected";
+    case MON_ERR_SHMACCESS:
+      return "shared-memory segment access mode does not match";
     default:
       return "unknown result code";
   }
