@@ -165,6 +165,87 @@ MON_API int mon_ipc_send_fd(int target_fd, mon_buffer *src, int fd_to_send);
  */
 MON_API int mon_ipc_recv_fd(int source_fd, mon_buffer *dst, int *fd_received);
 
+/* ---- Shared memory --------------------------------------------------------------------------- */
+
+/*
+ * A shared-memory segment: a sealed memfd and this process's mapping of it. Opaque. The creator
+ * makes one with mon_shm_create, fills it, seals it (mon_shm_seal) and sends mon_shm_fd(shm) with
+ * mon_ipc_send_fd. The receiver maps the descriptor it received only through mon_shm_map, which
+ * checks it first: a peer that could shrink the file under the mapping would kill the receiver with
+ * SIGBUS. What is checked and why, and what is left to the caller: docs/SHM.md.
+ * Where the platform has no memfd sealing (Linux before 3.17, the BSDs), create and map return
+ * MON_ERR_UNSUPPORTED and map nothing.
+ */
+typedef struct mon_shm mon_shm;
+
+/* How the receiver will use a segment (mon_shm_map's access). */
+/* Map read-write: the descriptor must be O_RDWR and carry no write seal. */
+#define MON_SHM_READ_WRITE 1
+/* Map read-only, and no one may gain write access through this descriptor: it must be O_RDONLY or
+ * write-sealed (MON_SHM_SEAL_WRITE or MON_SHM_SEAL_FUTURE_WRITE). The sender may still change the
+ * bytes through a writable mapping it made before a future-write seal: copy before you validate. */
+#define MON_SHM_READ_ONLY 2
+/* Map read-only, and the bytes can never change again: the write seal (MON_SHM_SEAL_WRITE) is
+ * required; a future-write seal is not enough, as the sender's own mapping stays writable. */
+#define MON_SHM_IMMUTABLE 3
+
+/* Seals for mon_shm_seal (any combination, at least one). */
+/* The bytes never change again, for anyone; the creator's own mapping becomes read-only. */
+#define MON_SHM_SEAL_WRITE 0x1u
+/* The creator's mapping stays writable; nobody can make a new writable mapping or write(). */
+#define MON_SHM_SEAL_FUTURE_WRITE 0x2u
+/* No seal can be added any more (by a receiver either, which could otherwise block the creator). */
+#define MON_SHM_SEAL_SEAL 0x4u
+
+/*
+ * Creates a zero-filled segment of size bytes (> 0), mapped read-write, that can no longer shrink or
+ * grow, and stores it in *out (NULL on error). The segment owns its descriptor (close-on-exec).
+ * Errors: MON_ERR_INVALID (out NULL, size 0 or too large), MON_ERR_UNSUPPORTED, MON_ERR_NOMEM,
+ * MON_ERR_IO.
+ */
+MON_API int mon_shm_create(size_t size, mon_shm **out);
+
+/*
+ * Adds seals (MON_SHM_SEAL_*) to a segment. With MON_SHM_SEAL_WRITE the segment's own mapping is
+ * remapped read-only (mon_shm_writable_data then returns NULL); it fails with MON_ERR_IO and errno
+ * EBUSY while another writable mapping exists (for example a receiver's). Errors: MON_ERR_INVALID
+ * (shm NULL, seals 0 or unknown bits), MON_ERR_UNSUPPORTED (seal unknown to the kernel, e.g.
+ * future-write before Linux 5.1), MON_ERR_IO (EBUSY; EPERM after MON_SHM_SEAL_SEAL). On failure the
+ * segment keeps its seals and mapping.
+ */
+MON_API int mon_shm_seal(mon_shm *shm, unsigned seals);
+
+/*
+ * Maps a descriptor received from a peer. TAKES OWNERSHIP of fd in every case, success or error: on
+ * error it is closed and nothing is mapped. Succeeds only when fd is a memfd (a regular tmpfs file
+ * whose seals can be read) sealed against shrinking and growing, at least min_len bytes long, with
+ * an access mode that fits access (MON_SHM_*). The mapping is min(real size, max_len) bytes (pass
+ * min_len == max_len to map exactly that size), read-write for MON_SHM_READ_WRITE, read-only
+ * otherwise. *out is the segment or NULL. Errors: MON_ERR_INVALID (out NULL, fd not open, min_len 0,
+ * min_len > max_len, unknown access), MON_ERR_BADSHM (not a sealable memfd: pipe, socket, regular
+ * file, directory, O_PATH, hugetlbfs), MON_ERR_NOTSEALED (shrink or grow seal missing; write seal
+ * missing for MON_SHM_IMMUTABLE), MON_ERR_SHMSIZE (smaller than min_len), MON_ERR_SHMACCESS
+ * (writable and not write-sealed where read-only was asked; write-only; not writable where
+ * read-write was asked), MON_ERR_UNSUPPORTED, MON_ERR_NOMEM, MON_ERR_IO.
+ */
+MON_API int mon_shm_map(int fd, size_t min_len, size_t max_len, int access, mon_shm **out);
+
+/* The mapped bytes (valid until mon_shm_free); NULL for NULL. */
+MON_API const void *mon_shm_data(const mon_shm *shm);
+
+/* The mapped bytes for writing, or NULL when the mapping is read-only (or shm is NULL). */
+MON_API void *mon_shm_writable_data(mon_shm *shm);
+
+/* The mapped length in bytes; 0 for NULL. */
+MON_API size_t mon_shm_size(const mon_shm *shm);
+
+/* The segment's descriptor, still owned by the segment (valid until mon_shm_free): pass it to
+ * mon_ipc_send_fd, which borrows it. -1 for NULL. */
+MON_API int mon_shm_fd(const mon_shm *shm);
+
+/* Unmaps the segment and closes its descriptor. NULL is a no-op. */
+MON_API void mon_shm_free(mon_shm *shm);
+
 #ifdef __cplusplus
 }
 #endif
