@@ -7,4 +7,5 @@
 #include "monitor/message.hpp"
 #include "monitor/monitor.h"
 #include "monitor/result.hpp"
+#include "monitor/shm.hpp"
 #include "monitor/unique_fd.hpp"
