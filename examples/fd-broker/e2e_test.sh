@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# End-to-end test of fd-broker: the broker runs as root, its clients as nobody (uid/gid 65534).
+#   e2e_test.sh FD_BROKER FD_BROKER_OPEN FD_BROKER_LIAR
+# Exit 77 (CTest: skipped) when not root or when setpriv is missing. Every client runs under
+# `timeout`; the broker runs under `timeout` too and is killed by the EXIT trap, so nothing outlives
+# the test even when it fails half way.
+set -uo pipefail
+broker=$1 client=$2 liar=$3
+
+if [ "$(id -u)" != 0 ]; then echo "SKIP: fd-broker e2e needs root (it runs clients as uid 65534)"; exit 77; fi
+command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) not installed"; exit 77; }
+
+dir=$(mktemp -d /tmp/fd-broker-e2e.XXXXXX)
+chmod 755 "$dir"  # nobody must reach the socket and the public files, not the secret ones
+broker_pid=""
+cleanup() {
+  if [ -n "$broker_pid" ] && kill -0 "$broker_pid" 2>/dev/null; then
+    kill -TERM "$broker_pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$broker_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$broker_pid" 2>/dev/null
+  fi
+  wait 2>/dev/null
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+failures=0
+check() {  # description, then a command that must succeed
+  local what=$1; shift
+  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
+}
+as_nobody() { timeout 20 setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+
+mkdir -p "$dir/run" "$dir/srv/public/sub" "$dir/srv/secret"
+chmod 755 "$dir/run" "$dir/srv" "$dir/srv/public" "$dir/srv/public/sub"
+chmod 700 "$dir/srv/secret"
+head -c 100000 /dev/urandom > "$dir/srv/public/blob.bin"
+echo "hello from the broker" > "$dir/srv/public/sub/hello.txt"
+echo "top secret" > "$dir/srv/secret/key.txt"
+chmod 600 "$dir/srv/public/blob.bin" "$dir/srv/public/sub/hello.txt" "$dir/srv/secret/key.txt"
+ln -s ../secret "$dir/srv/public/escape-dir"          # a symlinked directory inside the grant
+ln -s ../secret/key.txt "$dir/srv/public/escape-file" # a symlinked file inside the grant
+mkfifo "$dir/srv/public/fifo"
+cat > "$dir/policy" <<POLICY
+# fd-broker policy used by the end-to-end test
+allow uid=65534 $dir/srv/public/
+allow gid=4242 $dir/srv/secret/
+POLICY
+chmod 644 "$dir/policy"
+sock=$dir/run/broker.sock
+log=$dir/broker.log
+
+timeout 80 "$broker" --handshake-timeout-ms 500 --max-conns 4 "$sock" "$dir/policy" 2>"$log" &
+broker_pid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+check "broker listens (socket created)" test -S "$sock"
+check "socket file mode is 0666" test "$(stat -c %a "$sock")" = 666
+
+# 1. Allowed: nobody cannot read the file itself, the broker hands it over.
+check "nobody cannot open the file directly" \
+  bash -c "! timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups -- cat '$dir/srv/public/blob.bin' >/dev/null 2>&1"
+as_nobody "$client" "$sock" "$dir/srv/public/blob.bin" >"$dir/out" 2>"$dir/err"; rc=$?
+cat "$dir/err"
+check "allowed path: exit 0" test "$rc" = 0
+check "allowed path: content matches" cmp -s "$dir/out" "$dir/srv/public/blob.bin"
+as_nobody "$client" "$sock" "$dir/srv/public/sub/hello.txt" >"$dir/out2" 2>/dev/null
+check "allowed path in a subdirectory: content matches" cmp -s "$dir/out2" "$dir/srv/public/sub/hello.txt"
+
+# 2. Denied by policy, malformed, symlink escapes, non-regular files.
+expect_exit() {  # description, expected status, then the client's path argument
+  local what=$1 want=$2 path=$3 rc
+  as_nobody "$client" "$sock" "$path" >/dev/null 2>"$dir/err"; rc=$?
+  echo "     client: $(cat "$dir/err")"
+  check "$what: exit $want (got $rc)" test "$rc" = "$want"
+}
+expect_exit "denied path (outside the grant)" 3 "$dir/srv/secret/key.txt"
+expect_exit "denied path (prefix without the slash)" 3 "$dir/srv/publicity"
+expect_exit "'..' in the path" 4 "$dir/srv/public/../secret/key.txt"
+expect_exit "relative path" 4 "srv/public/blob.bin"
+expect_exit "symlinked directory inside the grant" 5 "$dir/srv/public/escape-dir/key.txt"
+expect_exit "symlinked file inside the grant" 5 "$dir/srv/public/escape-file"
+expect_exit "FIFO inside the grant (must not block the broker)" 5 "$dir/srv/public/fifo"
+expect_exit "directory inside the grant" 5 "$dir/srv/public/sub"
+check "broker logged the denial with pid/uid/gid" \
+  grep -Eq "deny pid=[0-9]+ uid=65534 gid=65534 path=\"$dir/srv/secret/key.txt\": no rule allows it" "$log"
+
+# 3. Peers with no rule at all are refused at the handshake, with the verified identity in the log.
+timeout 20 "$client" "$sock" "$dir/srv/public/blob.bin" >/dev/null 2>"$dir/err"; rc=$?
+echo "     root client: $(cat "$dir/err")"
+check "root (no rule) refused at the handshake: exit 2" test "$rc" = 2
+check "broker logged the handshake denial" grep -Eq "deny handshake pid=[0-9]+ uid=0 gid=0: no policy rule" "$log"
+
+# 4. Clients that lie.
+check "forged SCM_CREDENTIALS (root claiming nobody) refused" timeout 20 "$liar" forged-creds "$sock"
+check "connect as root, then setuid to nobody: refused" timeout 20 "$liar" setuid-after-connect "$sock"
+check "socket passed to another process (confused deputy) refused" as_nobody "$liar" pass-socket "$sock"
+check "request carrying a descriptor: connection dropped" as_nobody "$liar" fd-in-request "$sock"
+check "idle unauthenticated connection dropped (handshake timeout)" as_nobody "$liar" idle "$sock"
+check "connection flood beyond --max-conns: all closed" as_nobody "$liar" flood 12 "$sock"
+check "broker logged the refused credentials" grep -q "credentials do not match the process that connected" "$log"
+check "broker logged the connection cap" grep -q "connections already" "$log"
+check "broker logged the handshake timeout" grep -q "no handshake within 500 ms" "$log"
+
+# 5. Still serving after all that, then a clean stop that removes the socket.
+as_nobody "$client" "$sock" "$dir/srv/public/sub/hello.txt" >"$dir/out3" 2>/dev/null
+check "still serving after the hostile clients" cmp -s "$dir/out3" "$dir/srv/public/sub/hello.txt"
+kill -TERM "$broker_pid"
+for _ in $(seq 50); do kill -0 "$broker_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$broker_pid"; rc=$?
+check "broker exits 0 on SIGTERM" test "$rc" = 0
+check "socket file removed" test ! -e "$sock"
+broker_pid=""
+
+echo "--- broker log"
+cat "$log"
+echo "--- $failures failure(s)"
+[ "$failures" = 0 ]

@@ -1,0 +1,130 @@
+#include "safe_path.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#endif
+
+#include "broker_protocol.h"
+
+namespace fdb {
+namespace {
+
+constexpr int file_flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+constexpr int dir_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+// -1 with errno ENOSYS when the kernel or headers lack openat2.
+int openat2_strict(int dirfd, const char* rel, int flags, bool beneath) noexcept {
+#if defined(SYS_openat2) && defined(RESOLVE_NO_SYMLINKS)
+  open_how how{};
+  how.flags = static_cast<unsigned long long>(flags);
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | (beneath ? RESOLVE_BENEATH : 0);
+  long r;
+  do {
+    r = ::syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+  } while (r < 0 && (errno == EINTR || errno == EAGAIN));  // EAGAIN: a concurrent rename, retry
+  return static_cast<int>(r);
+#else
+  (void)dirfd, (void)rel, (void)flags, (void)beneath;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+// Fallback: one openat per component, each with O_NOFOLLOW. path_is_clean already ruled out "..",
+// "." and empty components, so this walk cannot leave the starting directory or follow a link.
+int walk_open(int start, std::string_view rel, int last_flags) noexcept {
+  mon::unique_fd dir(::fcntl(start, F_DUPFD_CLOEXEC, 0));
+  if (!dir) return -1;
+  while (true) {
+    const auto slash = rel.find('/');
+    const std::string name(rel.substr(0, slash));
+    if (slash == std::string_view::npos) return ::openat(dir.get(), name.c_str(), last_flags);
+    mon::unique_fd next(::openat(dir.get(), name.c_str(), dir_flags));
+    if (!next) return -1;
+    dir = std::move(next);
+    rel.remove_prefix(slash + 1);
+  }
+}
+
+bool fallback_wanted(int err) noexcept { return err == ENOSYS || err == EPERM; }  // EPERM: seccomp
+
+}  // namespace
+
+bool path_is_clean(std::string_view p, bool allow_trailing_slash) noexcept {
+  if (p.empty() || p.size() > FDB_PATH_MAX || p.front() != '/') return false;
+  if (p.find('\0') != std::string_view::npos) return false;
+  if (p == "/") return allow_trailing_slash;
+  std::string_view rest = p.substr(1);
+  if (rest.back() == '/') {
+    if (!allow_trailing_slash) return false;
+    rest.remove_suffix(1);
+  }
+  while (true) {
+    const auto slash = rest.find('/');
+    const auto name = rest.substr(0, slash);
+    if (name.empty() || name == "." || name == "..") return false;
+    if (slash == std::string_view::npos) return true;
+    rest.remove_prefix(slash + 1);
+  }
+}
+
+open_outcome open_beneath(std::string_view base, std::string_view path) noexcept {
+  open_outcome out;
+  if (!path_is_clean(base, true) || base.back() != '/' || !path_is_clean(path, false) ||
+      path.size() <= base.size() || path.substr(0, base.size()) != base) {
+    out.err = EINVAL;
+    return out;
+  }
+  const std::string base_z(base);
+  const std::string rel(path.substr(base.size()));
+
+  // The granted directory itself: absolute, resolved without following any symlink.
+  int d = openat2_strict(AT_FDCWD, base_z.c_str(), dir_flags & ~O_NOFOLLOW, false);
+  if (d < 0 && fallback_wanted(errno)) {
+    mon::unique_fd root(::open("/", dir_flags & ~O_NOFOLLOW));
+    d = root ? (base_z == "/" ? ::fcntl(root.get(), F_DUPFD_CLOEXEC, 0)
+                              : walk_open(root.get(), std::string_view(base_z).substr(1, base_z.size() - 2),
+                                          dir_flags))
+             : -1;
+  }
+  mon::unique_fd dir(d);
+  if (!dir) {
+    out.err = errno;
+    return out;
+  }
+
+  int f = openat2_strict(dir.get(), rel.c_str(), file_flags, true);
+  if (f < 0 && fallback_wanted(errno)) f = walk_open(dir.get(), rel, file_flags);
+  mon::unique_fd file(f);
+  if (!file) {
+    out.err = errno;
+    return out;
+  }
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0) {
+    out.err = errno;
+    return out;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    out.not_regular = true;
+    return out;  // file closes here
+  }
+  // The open file description travels to the client: give it the ordinary blocking mode.
+  const int fl = ::fcntl(file.get(), F_GETFL);
+  if (fl < 0 || ::fcntl(file.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) {
+    out.err = errno;
+    return out;
+  }
+  out.fd = std::move(file);
+  return out;
+}
+
+}  // namespace fdb
