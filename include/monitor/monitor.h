@@ -165,6 +165,99 @@ MON_API int mon_ipc_send_fd(int target_fd, mon_buffer *src, int fd_to_send);
  */
 MON_API int mon_ipc_recv_fd(int source_fd, mon_buffer *dst, int *fd_received);
 
+/* ---- Peer identity (docs/IDENTITY.md) -------------------------------------------------------- */
+
+/*
+ * Server, after mon_ipc_auth_server_step returned MON_OK: a pidfd for the peer (SO_PEERPIDFD,
+ * Linux >= 6.5). The handshake took it when it started, before reading the hello, so it names the
+ * process that connected and stays bound to that process even after it exits and its pid is
+ * reused: signal it with pidfd_send_signal(), poll it for POLLIN to learn that it exited.
+ * Returns a NEW close-on-exec descriptor that the caller owns and must close; every call returns
+ * another one (the state keeps its own until mon_ipc_auth_server_end). Errors (negative):
+ *   MON_ERR_INVALID      state NULL or not a server state, or the handshake has not returned MON_OK;
+ *   MON_ERR_UNSUPPORTED  the kernel has no SO_PEERPIDFD (older than 6.5); no pidfd is ever made
+ *                        from the pid, which could name another process by now;
+ *   MON_ERR_CLOSED       the peer had exited before the handshake started and the kernel could not
+ *                        pin it (6.5 to 6.15; later kernels give a pidfd that reports the exit);
+ *   MON_ERR_IO           errno says why, for example EMFILE or ENFILE (the descriptor table was full
+ *                        when the handshake started, or is now). Only this connection is affected.
+ */
+MON_API int mon_ipc_auth_server_peer_pidfd(void *state);
+
+/*
+ * Server, after MON_OK: the peer's supplementary groups (SO_PEERGROUPS) and security label
+ * (SO_PEERSEC), as the kernel recorded them at connect(). The caller owns both buffers:
+ *   groups, max_groups:      room for that many gid_t (groups may be NULL if max_groups is 0);
+ *                            *out_num_groups receives how many groups the peer has (<= 65536).
+ *   label, max_label_len:    room for the label and a terminating NUL (label may be NULL if
+ *                            max_label_len is 0); *out_label_len receives the label's length in
+ *                            bytes, without any NUL. 0 means "no label": no security module labels
+ *                            sockets (the kernel says ENOPROTOOPT), which is not an error. The
+ *                            label is length-delimited: use *out_label_len, not strlen.
+ * Returns MON_OK; MON_ERR_TOOBIG when max_groups < *out_num_groups or max_label_len <=
+ * *out_label_len (both counts are still set: call again with that much room; buffer contents are
+ * then unspecified); MON_ERR_INVALID (state, NULL out_num_groups or out_label_len, a NULL buffer
+ * with a non-zero size, handshake not done); MON_ERR_NOMEM; MON_ERR_IO (errno kept).
+ */
+MON_API int mon_ipc_auth_server_peer_info(void *state, gid_t *groups, size_t max_groups,
+                                          size_t *out_num_groups, char *label, size_t max_label_len,
+                                          size_t *out_label_len);
+
+/* A server policy: returns non-zero to accept the peer, 0 to refuse it. peer points to the verified
+ * credentials (valid during the call only); ctx is what was given to set_policy. Must return
+ * normally (no longjmp, no C++ exception). */
+typedef int (*mon_ipc_policy_fn)(const mon_ipc_creds *peer, void *ctx);
+
+/*
+ * Server: once the hello's credentials are verified and before anything is answered, call
+ * allow(peer, ctx). A 0 sends a refusal with reason "policy": the server's step returns
+ * MON_ERR_DENIED, the client's step MON_ERR_DENIED, and nothing else is read or written by the
+ * handshake. allow NULL removes the policy (everyone verified is accepted). Call after init and
+ * before step returned MON_OK. Returns MON_OK, or MON_ERR_INVALID (state NULL or not a server
+ * state, or the decision was already taken).
+ */
+MON_API int mon_ipc_auth_server_set_policy(void *state, mon_ipc_policy_fn allow, void *ctx);
+
+/*
+ * Client, mutual authentication: refuse the server unless the process that created the listening
+ * socket (SO_PEERCRED of the client's socket: whoever called listen(), or socketpair()) has
+ * effective uid uid, for example 0. Checked before the hello is sent: on a mismatch step returns
+ * MON_ERR_DENIED and nothing was written, so a process squatting on the socket path learns
+ * nothing. Call after init and before the first step. Returns MON_OK, or MON_ERR_INVALID (state
+ * NULL or not a client state, uid (uid_t)-1, or the hello has started to go out).
+ */
+MON_API int mon_ipc_auth_client_require_uid(void *state, uid_t uid);
+
+/*
+ * Client: the server's kernel credentials (SO_PEERCRED of the client's socket), written to *out:
+ * pid, effective uid and gid of the process that created the listening socket (with socket
+ * activation that is the service manager, not the service). Usable any time after init. Returns
+ * MON_OK, MON_ERR_INVALID (state or out NULL, not a client state) or MON_ERR_IO (errno kept).
+ */
+MON_API int mon_ipc_auth_client_peer_creds(void *state, mon_ipc_creds *out);
+
+/* Kinds of descriptor for mon_ipc_recv_fd_typed (bits; combine with |). */
+#define MON_FD_TYPE_REGULAR 0x001u   /* regular file (memfds are regular files) */
+#define MON_FD_TYPE_DIRECTORY 0x002u /* directory */
+#define MON_FD_TYPE_FIFO 0x004u      /* pipe or FIFO */
+#define MON_FD_TYPE_SOCKET 0x008u    /* socket: leave it out to refuse the in-flight cycle attack */
+#define MON_FD_TYPE_CHARDEV 0x010u   /* character device */
+#define MON_FD_TYPE_BLOCKDEV 0x020u  /* block device */
+#define MON_FD_TYPE_SYMLINK 0x040u   /* symbolic link (only as O_PATH | O_NOFOLLOW) */
+#define MON_FD_TYPE_OTHER 0x080u     /* no file type: eventfd, timerfd, signalfd, epoll, pidfd, ... */
+#define MON_FD_TYPE_OPATH 0x100u     /* also accept O_PATH descriptors (of an allowed kind) */
+
+/*
+ * As mon_ipc_recv_fd, then the received descriptor (if any) must be of a kind in allowed_types
+ * (MON_FD_TYPE_* bits; an O_PATH descriptor also needs MON_FD_TYPE_OPATH). It is examined with
+ * statx on cached attributes, so a descriptor on a hung FUSE or NFS mount cannot block the check.
+ * A refused descriptor is closed, *fd_received is -1, dst is emptied and the result is
+ * MON_ERR_PROTOCOL: the message was consumed whole, so the stream is still in step, but the peer
+ * broke the protocol and the connection should be closed. Every other result as mon_ipc_recv_fd.
+ */
+MON_API int mon_ipc_recv_fd_typed(int source_fd, mon_buffer *dst, int *fd_received,
+                                  unsigned allowed_types);
+
 /* ---- Shared memory --------------------------------------------------------------------------- */
 
 /*
