@@ -1,0 +1,135 @@
+// Shared by the fuzz targets: reading the fuzzer's bytes, real descriptors to substitute for the
+// numbers an input names, descriptor accounting, and a property check that aborts (so every engine,
+// and the replay driver, reports it as a crash).
+#pragma once
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <span>
+#include <vector>
+
+#include "monitor/credentials.hpp"
+
+// A property the target promises; a failure is a finding, not a harness problem.
+#define MON_FUZZ_CHECK(cond)                                                                   \
+  do {                                                                                         \
+    if (!(cond)) {                                                                             \
+      std::fprintf(stderr, "fuzz property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                            \
+    }                                                                                          \
+  } while (0)
+
+namespace mon::fuzz {
+
+// Consumes the input front to back; past the end every number reads as 0 and every byte run is
+// short, so a target never reads outside the buffer and always terminates.
+class input {
+ public:
+  input(const std::uint8_t* data, std::size_t size) noexcept : in_(data, size) {}
+
+  [[nodiscard]] bool empty() const noexcept { return in_.empty(); }
+  [[nodiscard]] std::size_t remaining() const noexcept { return in_.size(); }
+
+  std::uint8_t u8() noexcept {
+    if (in_.empty()) return 0;
+    const std::uint8_t v = in_[0];
+    in_ = in_.subspan(1);
+    return v;
+  }
+  std::uint16_t u16() noexcept {
+    const std::uint16_t hi = u8();
+    return static_cast<std::uint16_t>((hi << 8) | u8());
+  }
+  std::uint32_t u32() noexcept {
+    const std::uint32_t hi = u16();
+    return (hi << 16) | u16();
+  }
+  // Up to n bytes (fewer when the input runs out).
+  std::span<const std::uint8_t> bytes(std::size_t n) noexcept {
+    if (n > in_.size()) n = in_.size();
+    auto out = in_.first(n);
+    in_ = in_.subspan(n);
+    return out;
+  }
+  std::span<const std::uint8_t> rest() noexcept { return bytes(in_.size()); }
+
+ private:
+  std::span<const std::uint8_t> in_;
+};
+
+// Credentials as 12 input bytes (pid, uid, gid; big-endian), the layout every target uses.
+inline peer_credentials read_credentials(input& in) noexcept {
+  peer_credentials c;
+  c.pid = static_cast<pid_t>(in.u32());
+  c.uid = static_cast<uid_t>(in.u32());
+  c.gid = static_cast<gid_t>(in.u32());
+  return c;
+}
+
+// Number of descriptors open in this process.
+inline int open_fd_count() noexcept {
+  DIR* d = ::opendir("/proc/self/fd");
+  MON_FUZZ_CHECK(d != nullptr);
+  int n = 0;
+  while (const dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
+  ::closedir(d);
+  return n - 1;  // the directory stream's own
+}
+
+// Real descriptors to put where an input says "a descriptor": duplicates of one pipe end that lives
+// as long as the process. It remembers every number it handed out in the current input, so the
+// target can check that each one was closed exactly by whoever owned it.
+class fd_ledger {
+ public:
+  // The pipe end every descriptor duplicates (also a canary: nobody may close it).
+  static int origin() noexcept {
+    static const int fd = [] {
+      int p[2];
+      MON_FUZZ_CHECK(::pipe2(p, O_CLOEXEC) == 0);
+      ::close(p[1]);
+      return p[0];
+    }();
+    return fd;
+  }
+
+  // A fresh descriptor the caller passes on (ownership goes to whatever it is given to).
+  int make() {
+    const int fd = ::fcntl(origin(), F_DUPFD_CLOEXEC, 0);
+    MON_FUZZ_CHECK(fd >= 0);
+    made_.push_back(fd);
+    return fd;
+  }
+  [[nodiscard]] bool is_ours(int fd) const noexcept {
+    for (int m : made_)
+      if (m == fd) return true;
+    return false;
+  }
+  // Is fd an open descriptor of our pipe (the same open file description's inode)?
+  static bool same_file(int fd) noexcept {
+    struct stat a {}, b {};
+    if (::fstat(fd, &a) != 0 || ::fstat(origin(), &b) != 0) return false;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  }
+  static bool is_open(int fd) noexcept { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
+
+  // Every descriptor handed out is closed again, and the origin is still open.
+  void expect_all_closed() {
+    for (int fd : made_) MON_FUZZ_CHECK(!is_open(fd));
+    MON_FUZZ_CHECK(is_open(origin()));
+    made_.clear();
+  }
+
+ private:
+  std::vector<int> made_;
+};
+
+}  // namespace mon::fuzz

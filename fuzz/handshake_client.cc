@@ -1,0 +1,127 @@
+// Fuzz target: the client side of the handshake (src/auth/machines.cc client_machine, collector.cc,
+// messages.cc decode_header/check_extensions/parse_deny/encode_hello; src/cmsg/control.cc decode).
+//
+// Input: u8 flags (bit 0 SOCK_SEQPACKET record mode), then events until the machine ends:
+//   want write: u8 number of bytes the socket takes (clipped; all of it once the input is used up);
+//   want read:  an op byte (control_spec.hpp), u16 chunk length (clipped), the chunk's bytes.
+//
+// Properties: the hello is exactly the 8 bytes docs/PROTOCOL.md gives; the client is done only
+// after a reply docs/PROTOCOL.md calls a valid accept, with no control data at all on any read; a
+// deny ends in errc::denied with the reason it carried; every failure is sticky; every descriptor
+// the control data carried is closed.
+#include <cstring>
+#include <vector>
+
+#include "auth/machines.hpp"
+#include "control_spec.hpp"
+#include "fuzz_support.hpp"
+#include "handshake_oracle.hpp"
+
+namespace {
+
+using mon::errc;
+using mon::auth::want;
+namespace fz = mon::fuzz;
+
+constexpr std::uint8_t hello_v1[] = {'m', 'o', 'n', 'H', 1, 1, 0, 0};
+
+void check_sticky(mon::auth::client_machine& m) {
+  const mon::error e = m.err();
+  const mon::deny_reason why = m.reason();
+  mon::cmsg::control_data none;
+  m.on_read(1, false, {}, none);
+  m.on_written(1);
+  m.on_eof();
+  m.fail({errc::io, 5});
+  MON_FUZZ_CHECK(m.next() == want::failed);
+  MON_FUZZ_CHECK(m.err() == e && m.reason() == why);
+}
+
+void run(fz::input& in, fz::fd_ledger& ledger) {
+  const std::uint8_t flags = in.u8();
+  const bool record_mode = flags & 1;
+  // What the fake kernel would attach if the client had asked for credentials (it never does).
+  const mon::peer_credentials server_creds{1, 0, 0};
+
+  mon::auth::client_machine m(record_mode);
+  MON_FUZZ_CHECK(m.next() == want::write);
+  {
+    const auto out = m.output();
+    MON_FUZZ_CHECK(out.size() == sizeof hello_v1 && std::memcmp(out.data(), hello_v1, out.size()) == 0);
+  }
+
+  std::vector<std::uint8_t> received;
+  std::size_t written = 0;
+  bool control_always_clean = true;
+  bool data_cut = false;
+
+  for (int steps = 0; steps < 1024; ++steps) {
+    const want w = m.next();
+    if (w == want::done || w == want::failed) break;
+    MON_FUZZ_CHECK(w == want::write || w == want::read);  // a client never decides
+    if (w == want::write) {
+      const auto out = m.output();
+      MON_FUZZ_CHECK(!out.empty() && written + out.size() == sizeof hello_v1);
+      std::size_t n = in.empty() ? out.size() : in.u8();
+      n = n == 0 ? 1 : (n > out.size() ? out.size() : n);
+      written += n;
+      m.on_written(n);
+      continue;
+    }
+    MON_FUZZ_CHECK(written == sizeof hello_v1);  // no reply is read before the hello is out
+    if (in.empty()) break;
+    const std::uint8_t opb = in.u8();
+    if (opb & fz::op::eof) {
+      m.on_eof();
+      MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::closed);
+      break;
+    }
+    fz::decoded_control ctl;
+    build_and_decode(opb, in, server_creds, mon::auth::client_machine::read_policy(), ledger, ctl);
+    const auto space = m.input_space();
+    MON_FUZZ_CHECK(!space.empty());
+    std::size_t n = in.u16();
+    n = n == 0 ? 1 : (n > space.size() ? space.size() : n);
+    const auto chunk = in.bytes(n);
+    if (chunk.empty()) break;
+    std::memcpy(space.data(), chunk.data(), chunk.size());
+    received.insert(received.end(), chunk.begin(), chunk.end());
+    const bool clean = ctl.status.ok() && ctl.data.fds.empty() && !ctl.data.has_credentials;
+    control_always_clean = control_always_clean && clean;
+    data_cut = data_cut || ctl.data_truncated;
+    m.on_read(chunk.size(), ctl.data_truncated, ctl.status, ctl.data);
+  }
+
+  const auto reply = fz::spec::parse(received);
+  const bool cut = record_mode && data_cut;
+  if (m.next() == want::done) {
+    MON_FUZZ_CHECK(reply.kind == fz::spec::msg::accept && control_always_clean && !cut);
+    MON_FUZZ_CHECK(m.reason() == mon::deny_reason::none);
+  } else if (m.next() == want::failed) {
+    const errc code = m.err().code;
+    if (code == errc::denied) {
+      MON_FUZZ_CHECK(reply.kind == fz::spec::msg::deny && control_always_clean && !cut);
+      MON_FUZZ_CHECK(static_cast<std::uint16_t>(m.reason()) == reply.deny_reason);
+    } else {
+      MON_FUZZ_CHECK(code == errc::protocol || code == errc::closed || code == errc::truncated);
+      MON_FUZZ_CHECK(m.reason() == mon::deny_reason::none);
+    }
+    check_sticky(m);
+  }
+  // Completeness: a clean, whole, valid reply is always understood.
+  if (control_always_clean && !cut) {
+    if (reply.kind == fz::spec::msg::accept) MON_FUZZ_CHECK(m.next() == want::done);
+    if (reply.kind == fz::spec::msg::deny)
+      MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::denied);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fz::input in(data, size);
+  fz::fd_ledger ledger;
+  run(in, ledger);
+  ledger.expect_all_closed();
+  return 0;
+}
