@@ -108,9 +108,10 @@ result<void> shared_memory::seal(unsigned seals) noexcept {
   const std::uint32_t k = kernel_seals(seals);
   if ((seals & MON_SHM_SEAL_WRITE) == 0 || !writable_) return sys::add_seals(fd_.get(), k);
 
-  // The kernel refuses F_SEAL_WRITE (EBUSY) while a writable shared mapping exists, ours included:
-  // swap ours for a read-only one first, and swap back if the seal is refused.
-  auto ro = sys::map(fd_.get(), len_, false);
+  // The kernel refuses F_SEAL_WRITE (EBUSY) while a shared mapping that could be made writable
+  // exists, ours included, even PROT_READ. Swap ours for a private read-only view first (it sees
+  // the same pages, and after the seal they never change), and swap back if the seal is refused.
+  auto ro = sys::map_private_read(fd_.get(), len_);
   if (!ro) return ro.err();
   sys::unmap(addr_, len_);
   addr_ = ro.value();

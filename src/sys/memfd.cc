@@ -96,15 +96,26 @@ result<shm::facts> inspect(int fd) noexcept {
   return f;  // a failed fstatfs leaves fs_magic 0, which check() refuses
 }
 
-result<void*> map(int fd, std::size_t len, bool writable) noexcept {
-  const int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
-  void* p = ::mmap(nullptr, len, prot, MAP_SHARED, fd, 0);
+namespace {
+
+result<void*> do_map(int fd, std::size_t len, int prot, int flags) noexcept {
+  void* p = ::mmap(nullptr, len, prot, flags, fd, 0);
   if (p == MAP_FAILED) {
     const int e = errno;
     if (e == ENOMEM) return error{errc::nomem, e};
     return error{errc::io, e};
   }
   return p;
+}
+
+}  // namespace
+
+result<void*> map(int fd, std::size_t len, bool writable) noexcept {
+  return do_map(fd, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED);
+}
+
+result<void*> map_private_read(int fd, std::size_t len) noexcept {
+  return do_map(fd, len, PROT_READ, MAP_PRIVATE);
 }
 
 void unmap(void* addr, std::size_t len) noexcept {
@@ -123,6 +134,7 @@ result<void> truncate(int, std::uint64_t) noexcept { return errc::unsupported; }
 result<void> add_seals(int, std::uint32_t) noexcept { return errc::unsupported; }
 result<shm::facts> inspect(int) noexcept { return errc::unsupported; }
 result<void*> map(int, std::size_t, bool) noexcept { return errc::unsupported; }
+result<void*> map_private_read(int, std::size_t) noexcept { return errc::unsupported; }
 void unmap(void*, std::size_t) noexcept {}
 
 }  // namespace mon::sys

@@ -36,6 +36,11 @@ namespace mon::sys {
 // mmap(len, PROT_READ [| PROT_WRITE], MAP_SHARED, fd, 0).
 [[nodiscard]] result<void*> map(int fd, std::size_t len, bool writable) noexcept;
 
+// mmap(len, PROT_READ, MAP_PRIVATE, fd, 0): a read-only view that, unlike a shared mapping of an
+// O_RDWR descriptor, does not count as writable for F_SEAL_WRITE (Linux counts every VM_SHARED
+// mapping that could be mprotect()ed writable). Never written, so it never copies a page.
+[[nodiscard]] result<void*> map_private_read(int fd, std::size_t len) noexcept;
+
 // munmap; addr null is a no-op.
 void unmap(void* addr, std::size_t len) noexcept;
 
