@@ -53,7 +53,8 @@ log=$dir/broker.log
 timeout 80 "$broker" --handshake-timeout-ms 500 --max-conns 4 "$sock" "$dir/policy" 2>"$log" &
 broker_pid=$!
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
-check "broker listens (socket created)" test -S "$sock"
+if ! test -S "$sock"; then echo "FAIL - broker did not start:"; cat "$log"; exit 1; fi
+echo "ok   - broker listens (socket created)"
 check "socket file mode is 0666" test "$(stat -c %a "$sock")" = 666
 
 # 1. Allowed: nobody cannot read the file itself, the broker hands it over.
@@ -96,7 +97,7 @@ check "connect as root, then setuid to nobody: refused" timeout 20 "$liar" setui
 check "socket passed to another process (confused deputy) refused" as_nobody "$liar" pass-socket "$sock"
 check "request carrying a descriptor: connection dropped" as_nobody "$liar" fd-in-request "$sock"
 check "idle unauthenticated connection dropped (handshake timeout)" as_nobody "$liar" idle "$sock"
-check "connection flood beyond --max-conns: all closed" as_nobody "$liar" flood 12 "$sock"
+check "connection flood beyond --max-conns: all closed" as_nobody "$liar" flood "$sock" 12
 check "broker logged the refused credentials" grep -q "credentials do not match the process that connected" "$log"
 check "broker logged the connection cap" grep -q "connections already" "$log"
 check "broker logged the handshake timeout" grep -q "no handshake within 500 ms" "$log"
