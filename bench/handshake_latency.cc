@@ -22,10 +22,11 @@ using namespace bench::hsimpl;
 
 template <class C, class S>
 void add(bool pinned, const char* impl) {
-  benchmark::RegisterBenchmark(bench::latency_bench_name(pinned, impl).c_str(),
+  const std::string name = bench::latency_bench_name(pinned, impl);
+  benchmark::RegisterBenchmark(name.c_str(),
                                [=](benchmark::State& st) {
                                  bench::run_latency(
-                                     st, pinned, [](int fd) { C c(fd); (void)c.step(); },
+                                     st, name, pinned, [](int fd) { C c(fd); (void)c.step(); },
                                      [](int fd) { S s(fd); (void)s.step(); });
                                })
       ->UseRealTime();

@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODE N\n", argv[0]);
     return 2;
   }
+  if (argc == 2 && std::string(argv[1]) == "list-peer-modes") {
+    std::puts(bench::peers::insns_modes());
+    return 0;
+  }
   const std::string mode = argv[1];
   const long n = std::strtol(argv[2], nullptr, 10);
   if (mode == "fd_stream_raw") fd_loop<raw_sender, raw_receiver>(SOCK_STREAM, n);

@@ -1,13 +1,49 @@
 #!/usr/bin/env bash
-# The main job for users deciding on monitor: builds Release and runs the benchmark suite.
-# (The suite itself is bench/; until it exists this builds the library and says so.)
+# The main job for users deciding on monitor: installs what is missing, builds the `bench` preset
+# (Release + the suite in bench/, with the GLib and libdbus peers when their packages are there),
+# runs every benchmark with repetitions, and prints a table of medians with ratios to the raw-syscall
+# twins and to the peers; writes the JSON and a PNG plot to bench/results/ (ignored by git).
+#
+# Environment (all optional):
+#   MONITOR_BUILD_ROOT       build root (default: build); the suite builds in $root/bench
+#   MONITOR_BENCH_REPS       repetitions (default 3)
+#   MONITOR_BENCH_MIN_TIME   seconds per benchmark run (default 0.5)
+#   MONITOR_BENCH_FILTER     regex of benchmarks to run (default: all)
+#   MONITOR_BENCH_OUT        where results go (default: bench/results)
+#   MONITOR_BENCH_NO_DEPS=1  skip the package step
+#   MONITOR_BENCH_QUICK=1    one short repetition, for CI (checks that the suite runs, figures are noise)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/lib.sh
-step "dependencies" ci/deps.sh
-step "bench: build" bash -c 'cmake --preset bench >/dev/null && cmake --build --preset bench -j2'
-if [ -f bench/CMakeLists.txt ]; then
-  echo "bench: run the targets in build/bench/bench/"
-else
-  echo "bench: no benchmark suite yet"
+root=${MONITOR_BUILD_ROOT:-build}
+build="$root/bench"
+out=${MONITOR_BENCH_OUT:-bench/results}
+reps=${MONITOR_BENCH_REPS:-3}
+min_time=${MONITOR_BENCH_MIN_TIME:-0.5}
+filter=${MONITOR_BENCH_FILTER:-.}
+if [ "${MONITOR_BENCH_QUICK:-0}" = 1 ]; then
+  reps=1
+  min_time=0.01
 fi
+
+if [ "${MONITOR_BENCH_NO_DEPS:-0}" != 1 ]; then
+  # The peers and the plotter: only the suite needs them, so they are not in ci/deps.sh's list.
+  step "dependencies" ci/deps.sh libglib2.0-dev libdbus-1-dev gnuplot-nox
+fi
+step "bench: build" bash -c "cmake --preset bench -B '$build' >/dev/null && cmake --build '$build' -j2"
+
+mkdir -p "$out"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+json="$out/bench-$stamp.json"
+samples="$out/samples-$stamp"
+mkdir -p "$samples"
+run_suite() {
+  MONITOR_BENCH_SAMPLES="$samples" "$build/bench/monitor_bench" \
+    --benchmark_filter="$filter" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
+    --benchmark_report_aggregates_only=false --benchmark_out="$json" --benchmark_out_format=json
+}
+step "bench: run ($reps repetitions, min time $min_time s; latency figures pinned and unpinned)" run_suite
+cp "$json" "$out/latest.json"
+step "bench: report" python3 bench/report.py "$json" --samples "$samples" --png "$out/bench-$stamp.png"
+cp -f "$out/bench-$stamp.png" "$out/latest.png" 2>/dev/null || true
+echo "results: $json, $out/latest.png"

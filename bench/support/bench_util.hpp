@@ -113,14 +113,24 @@ class latency_samples {
     if (ns_.size() < ns_.capacity())
       ns_.push_back(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()));
   }
-  // Sets the p50_us and p99_us counters (what ci/bench.sh reports as median and p99).
-  void report(benchmark::State& state) {
+  // Sets the p50_us, p90_us and p99_us counters (ci/bench.sh reports median and p99). With
+  // MONITOR_BENCH_SAMPLES=<dir> in the environment it also writes the percentiles 0..100 of this run
+  // to <dir>/<name with '/' as '_'>.txt, for the latency-distribution plot.
+  void report(benchmark::State& state, const std::string& name) {
     if (ns_.empty()) return;
     std::sort(ns_.begin(), ns_.end());
     auto at = [&](double q) { return ns_[static_cast<std::size_t>(q * static_cast<double>(ns_.size() - 1))]; };
     state.counters["p50_us"] = at(0.50) / 1000.0;
     state.counters["p90_us"] = at(0.90) / 1000.0;
     state.counters["p99_us"] = at(0.99) / 1000.0;
+    const char* dir = std::getenv("MONITOR_BENCH_SAMPLES");
+    if (dir == nullptr || *dir == 0) return;
+    std::string file = name;
+    std::replace(file.begin(), file.end(), '/', '_');
+    if (FILE* f = std::fopen((std::string(dir) + "/" + file + ".txt").c_str(), "w")) {
+      for (int pct = 0; pct <= 100; ++pct) std::fprintf(f, "%d %.3f\n", pct, at(pct / 100.0) / 1000.0);
+      std::fclose(f);
+    }
   }
 
  private:

@@ -18,7 +18,8 @@ inline std::string latency_bench_name(bool pinned, const char* impl) {
 }
 
 template <class Client, class Server>
-void run_latency(benchmark::State& state, bool pinned, Client client, Server server) {
+void run_latency(benchmark::State& state, const std::string& name, bool pinned, Client client,
+                 Server server) {
   listener l(SOCK_STREAM, 128);
   std::atomic<bool> stop{false};
   std::thread srv([&] {
@@ -58,7 +59,7 @@ void run_latency(benchmark::State& state, bool pinned, Client client, Server ser
   ::close(l.connect_one(SOCK_STREAM));
   srv.join();
   if (pinned) unpin();
-  samples.report(state);
+  samples.report(state, name);
 }
 
 }  // namespace bench

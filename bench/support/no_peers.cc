@@ -3,4 +3,5 @@
 
 namespace bench::peers {
 bool run_insns_mode(const std::string&, long) { return false; }
+const char* insns_modes() { return ""; }
 }  // namespace bench::peers

@@ -6,4 +6,6 @@
 
 namespace bench::peers {
 bool run_insns_mode(const std::string& mode, long n);
+// The modes run_insns_mode knows, separated by spaces (ci/bench-insns.sh lists them).
+const char* insns_modes();
 }  // namespace bench::peers
