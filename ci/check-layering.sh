@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
 syscalls='\b(sendmsg|recvmsg|recv|send|read|write|close|getsockopt|setsockopt|socket|accept4?|connect|mmap|munmap|ftruncate|fcntl|fstat|memfd_create|getpid|geteuid|getegid|poll|epoll_wait)\s*\('
-for dir in src/wire src/cmsg src/frame src/auth; do
+for dir in src/wire src/cmsg src/frame src/auth src/shm; do
   [ -d "$dir" ] || continue
   if grep -nE "::${syscalls}|[^_a-zA-Z.>]${syscalls}" --include='*.cc' --include='*.hpp' -r "$dir" \
       | grep -vE '^\S+:\s*//|on_read|on_written|\.read\(|\.write\(' ; then

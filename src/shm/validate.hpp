@@ -37,8 +37,8 @@ enum class access : unsigned char {
 
 // The kernel's answers about one descriptor, as they came.
 struct facts {
-  std::uint32_t status_flags = 0;  // fcntl(F_GETFL)
-  bool seals_known = false;        // fcntl(F_GET_SEALS) succeeded (it fails on anything but a memfd)
+  std::uint32_t status_flags = 0;  // F_GETFL status flags
+  bool seals_known = false;        // F_GET_SEALS succeeded (it fails on anything but a memfd)
   std::uint32_t seals = 0;         // its result when seals_known
   std::uint32_t mode = 0;          // fstat st_mode
   std::int64_t size = 0;           // fstat st_size, read AFTER F_GET_SEALS (see memfd.cc)
