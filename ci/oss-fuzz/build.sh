@@ -28,6 +28,7 @@ for t in $targets; do
     rm -f "$OUT/${t}_seed_corpus.zip"
     (cd "$repo/fuzz/corpus/$t" && zip -q -j "$OUT/${t}_seed_corpus.zip" ./*)
   fi
-  [ -f "$repo/fuzz/$t.dict" ] && cp "$repo/fuzz/$t.dict" "$OUT/"
-  [ -f "$repo/fuzz/$t.options" ] && cp "$repo/fuzz/$t.options" "$OUT/"
+  for extra in dict options; do
+    if [ -f "$repo/fuzz/$t.$extra" ]; then cp "$repo/fuzz/$t.$extra" "$OUT/"; fi
+  done
 done
