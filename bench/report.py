@@ -136,7 +136,7 @@ def plot(med, samples, png):
         for fn in sorted(os.listdir(samples)):
             if fn.startswith("hs_latency_") and fn.endswith(".txt"):
                 lat.append((os.path.join(samples, fn), fn[len("hs_latency_"):-4].replace("_", " ", 1)))
-    g = [f'set terminal pngcairo size 1400,560 font "sans,10"', f'set output "{png}"',
+    g = [f'set terminal pngcairo noenhanced size 1400,560 font "sans,10"', f'set output "{png}"',
          "set multiplot layout 1,2", "set grid", "set key left top",
          'set title "descriptor throughput, thread pair (median of repetitions)"',
          'set xlabel "descriptors per message"', 'set ylabel "descriptors per second"',
