@@ -1,5 +1,6 @@
-// Hostile raw peers against mon_ipc_recv_fd (../shared/ATTACKS.md, part A). Each asserts the
-// documented error, and that the receiver holds no descriptor it was not handed.
+// Hostile raw peers against descriptor passing (../shared/ATTACKS.md, part A), over real socketpairs.
+// Each asserts the documented error, no hang (hang_guard), and that the receiver holds no descriptor
+// it was not handed (fd_leak_check).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -9,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "hostile/hostile.hpp"
 #include "monitor/monitor.hpp"
 #include "support/test_support.hpp"
+#include "sys/linux_compat.hpp"  // SO_PASSPIDFD on older C library headers
 
 namespace mon {
 namespace {
@@ -20,36 +23,12 @@ using test::frame_bytes;
 using test::make_pair;
 using test::raw_send;
 using test::raw_send_headers;
+using namespace hostile;  // receiver, fds, raw, hang_guard
 
-struct receiver {
-  explicit receiver(std::size_t max = 0) : buf(mon_buffer_new(max)) {}
-  ~receiver() { mon_buffer_free(buf); }
-  int recv(int fd) {
-    got_fd = 7;
-    int rc = mon_ipc_recv_fd(fd, buf, &got_fd);
-    if (rc != MON_OK) {
-      EXPECT_EQ(got_fd, -1);
-    }
-    return rc;
-  }
-  mon_buffer* buf;
-  int got_fd = -1;
-};
+class Descriptors : public ::testing::TestWithParam<int> {};
 
-std::vector<unique_fd> fds(int n) {
-  std::vector<unique_fd> out;
-  for (int i = 0; i < n; ++i) out.push_back(test::some_fd());
-  return out;
-}
-std::vector<int> raw(const std::vector<unique_fd>& v) {
-  std::vector<int> out;
-  for (const auto& f : v) out.push_back(f.get());
-  return out;
-}
-
-class Hostile : public ::testing::TestWithParam<int> {};
-
-TEST_P(Hostile, MoreDescriptorsThanTheFrameDeclares) {  // A1, A7
+TEST_P(Descriptors, MoreDescriptorsThanTheFrameDeclares) {  // A1, A7
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   auto extra = fds(2);
@@ -58,7 +37,8 @@ TEST_P(Hostile, MoreDescriptorsThanTheFrameDeclares) {  // A1, A7
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-TEST_P(Hostile, AFullLoadOfDescriptorsAgainstAReceiverThatTakesOne) {  // A1, A2, A10
+TEST_P(Descriptors, AFullLoadOfDescriptorsAgainstAReceiverThatTakesOne) {  // A1, A2, A10
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   auto many = fds(253);
@@ -67,7 +47,8 @@ TEST_P(Hostile, AFullLoadOfDescriptorsAgainstAReceiverThatTakesOne) {  // A1, A2
   EXPECT_LT(r.recv(pair.b.get()), 0);  // cut by our small control buffer: nothing installed stays
 }
 
-TEST_P(Hostile, DescriptorsTheFrameDoesNotAccountFor) {  // A7
+TEST_P(Descriptors, DescriptorsTheFrameDoesNotAccountFor) {  // A7
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   auto one = fds(1);
@@ -76,7 +57,8 @@ TEST_P(Hostile, DescriptorsTheFrameDoesNotAccountFor) {  // A7
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-TEST_P(Hostile, DeclaredDescriptorThatNeverCame) {  // A6
+TEST_P(Descriptors, DeclaredDescriptorThatNeverCame) {  // A6
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   raw_send(pair.a.get(), frame_bytes(1, 0));
@@ -84,7 +66,8 @@ TEST_P(Hostile, DeclaredDescriptorThatNeverCame) {  // A6
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-TEST_P(Hostile, SeveralRightsHeadersInOneMessage) {  // A4 (Linux merges them: still two descriptors)
+TEST_P(Descriptors, SeveralRightsHeadersInOneMessage) {  // A4 (Linux merges them: still two descriptors)
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   auto a = fds(1);
@@ -94,7 +77,8 @@ TEST_P(Hostile, SeveralRightsHeadersInOneMessage) {  // A4 (Linux merges them: s
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-TEST_P(Hostile, CredentialsWhereOnlyRightsAreExpected) {  // A5
+TEST_P(Descriptors, CredentialsWhereOnlyRightsAreExpected) {  // A5
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   const int on = 1;
@@ -105,7 +89,8 @@ TEST_P(Hostile, CredentialsWhereOnlyRightsAreExpected) {  // A5
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-TEST_P(Hostile, TruncatedControlAtTheDescriptorLimit) {  // A3, A13
+TEST_P(Descriptors, TruncatedControlAtTheDescriptorLimit) {  // A3, A13
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   auto passenger = fds(1);
@@ -141,7 +126,8 @@ TEST_P(Hostile, TruncatedControlAtTheDescriptorLimit) {  // A3, A13
   EXPECT_EQ(std::string(static_cast<const char*>(mon_buffer_data(r.buf)), 2), "ok");
 }
 
-TEST_P(Hostile, TheReceivingSocketItselfIsHandedOverAndOwned) {  // A8
+TEST_P(Descriptors, TheReceivingSocketItselfIsHandedOverAndOwned) {  // A8
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   const int self[] = {pair.b.get()};
@@ -153,7 +139,8 @@ TEST_P(Hostile, TheReceivingSocketItselfIsHandedOverAndOwned) {  // A8
   ::close(r.got_fd);  // the caller owns it; no reference cycle is left behind in flight
 }
 
-TEST_P(Hostile, BadMagicAndUnknownVersion) {  // A14, invariant 6
+TEST_P(Descriptors, BadMagicAndUnknownVersion) {  // A14, invariant 6
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   auto bytes = frame_bytes(0, 0);
@@ -167,7 +154,8 @@ TEST_P(Hostile, BadMagicAndUnknownVersion) {  // A14, invariant 6
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-TEST_P(Hostile, OversizedLengthField) {  // invariant 3
+TEST_P(Descriptors, OversizedLengthField) {  // invariant 3
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
   auto bytes = frame_bytes(0, 0);
@@ -180,9 +168,102 @@ TEST_P(Hostile, OversizedLengthField) {  // invariant 3
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-INSTANTIATE_TEST_SUITE_P(StreamAndSeqpacket, Hostile, ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET), test::socket_type_name);
+TEST_P(Descriptors, PidfdTheReceiverNeverAskedForIsClosed) {  // A5 (SCM_PIDFD installs a descriptor)
+  hang_guard guard;
+  fd_leak_check leaks;
+  auto pair = make_pair(GetParam());
+  // A careless caller (or a library above us) left SO_PASSPIDFD on: the kernel then attaches a
+  // pidfd of the sender to every message, as a descriptor in the receiver's table.
+  const int on = 1;
+  if (::setsockopt(pair.b.get(), SOL_SOCKET, SO_PASSPIDFD, &on, sizeof on) != 0)
+    GTEST_SKIP() << "SO_PASSPIDFD needs Linux >= 6.5";
+  auto one = fds(1);
+  raw_send(pair.a.get(), frame_bytes(1, 0), raw(one));
+  receiver r;
+  EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
+}
 
-TEST(HostileStream, DescriptorsRidingOnThePayloadInsteadOfTheHeader) {  // A6
+TEST_P(Descriptors, AListeningSocketIsHandedOverOwnedAndCloexec) {  // A8
+  hang_guard guard;
+  fd_leak_check leaks;
+  auto pair = make_pair(GetParam());
+  test::listener l(SOCK_STREAM);
+  const int lfd[] = {l.fd()};
+  raw_send(pair.a.get(), frame_bytes(1, 0), lfd);
+  receiver r;
+  ASSERT_EQ(r.recv(pair.b.get()), MON_OK);
+  ASSERT_GE(r.got_fd, 0);
+  EXPECT_NE(r.got_fd, l.fd());
+  EXPECT_TRUE(test::is_cloexec(r.got_fd));
+  int type = 0;
+  socklen_t len = sizeof type;
+  EXPECT_EQ(::getsockopt(r.got_fd, SOL_SOCKET, SO_ACCEPTCONN, &type, &len), 0);
+  EXPECT_EQ(type, 1);  // the caller gets what was sent; judging its kind is the caller's job
+  ::close(r.got_fd);
+}
+
+TEST_P(Descriptors, HostileDescriptorKindsArriveOwnedAndCloexec) {  // A11, A12
+  hang_guard guard;
+  fd_leak_check leaks;
+  auto pair = make_pair(GetParam());
+  // A directory and an O_PATH descriptor, both sent WITHOUT close-on-exec.
+  unique_fd dir(::open("/", O_RDONLY | O_DIRECTORY));
+  unique_fd path(::open("/etc", O_PATH));
+  ASSERT_TRUE(dir.valid());
+  ASSERT_TRUE(path.valid());
+  ASSERT_FALSE(test::is_cloexec(dir.get()));
+  receiver r;
+  for (int d : {dir.get(), path.get()}) {
+    const int one[] = {d};
+    raw_send(pair.a.get(), frame_bytes(1, 0), one);
+    ASSERT_EQ(r.recv(pair.b.get()), MON_OK);
+    ASSERT_GE(r.got_fd, 0);
+    EXPECT_TRUE(test::same_file(r.got_fd, d));
+    EXPECT_TRUE(test::is_cloexec(r.got_fd)) << "received without MSG_CMSG_CLOEXEC";
+    ::close(r.got_fd);
+  }
+}
+
+TEST_P(Descriptors, TooBigMessageWithADescriptorClosesItAndStaysUsable) {  // A13, invariant 3
+  hang_guard guard;
+  fd_leak_check leaks;
+  auto pair = make_pair(GetParam());
+  const std::vector<std::uint8_t> big(100, 'x');
+  auto one = fds(1);
+  raw_send(pair.a.get(), frame_bytes(1, 100, big), raw(one));
+  raw_send(pair.a.get(), frame_bytes(0, 2, bytes_of("ok")));
+  receiver r(16);
+  EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_TOOBIG);
+  ASSERT_EQ(r.recv(pair.b.get()), MON_OK);
+  EXPECT_EQ(r.text(), "ok");
+  EXPECT_EQ(r.got_fd, -1);
+}
+
+TEST_P(Descriptors, DescriptorCountAboveTheProtocolLimit) {  // A14, invariant 3
+  hang_guard guard;
+  fd_leak_check leaks;
+  auto pair = make_pair(GetParam());
+  auto bytes = frame_bytes(0, 0);
+  bytes[3] = 254;  // num_fds: one more than any frame may carry
+  auto one = fds(1);
+  raw_send(pair.a.get(), bytes, raw(one));
+  receiver r;
+  EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
+}
+
+TEST_P(Descriptors, PayloadLengthJustAboveTheLimit) {  // invariant 3
+  hang_guard guard;
+  fd_leak_check leaks;
+  auto pair = make_pair(GetParam());
+  raw_send(pair.a.get(), frame_bytes(0, static_cast<std::uint32_t>(MON_BUFFER_LIMIT + 1)));
+  receiver r(MON_BUFFER_LIMIT);
+  EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, Descriptors, ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET), test::socket_type_name);
+
+TEST(DescriptorsStream, DescriptorsRidingOnThePayloadInsteadOfTheHeader) {  // A6
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(SOCK_STREAM);
   auto bytes = frame_bytes(0, 4, std::vector<std::uint8_t>{1, 2, 3, 4});
@@ -193,7 +274,8 @@ TEST(HostileStream, DescriptorsRidingOnThePayloadInsteadOfTheHeader) {  // A6
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-TEST(HostileStream, TheNextFramesDescriptorsAreNeverReadEarly) {  // A6
+TEST(DescriptorsStream, TheNextFramesDescriptorsAreNeverReadEarly) {  // A6
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(SOCK_STREAM);
   raw_send(pair.a.get(), frame_bytes(0, 2, std::vector<std::uint8_t>{'a', 'b'}));
@@ -207,7 +289,8 @@ TEST(HostileStream, TheNextFramesDescriptorsAreNeverReadEarly) {  // A6
   ::close(r.got_fd);
 }
 
-TEST(HostileStream, ByteByBytePeerOnANonBlockingSocket) {  // A15, B23
+TEST(DescriptorsStream, ByteByBytePeerOnANonBlockingSocket) {  // A15, B23
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(SOCK_STREAM, /*nonblocking=*/true);
   auto bytes = frame_bytes(0, 5, std::vector<std::uint8_t>{'s', 'l', 'o', 'w', '!'});
@@ -220,7 +303,8 @@ TEST(HostileStream, ByteByBytePeerOnANonBlockingSocket) {  // A15, B23
   EXPECT_EQ(std::string(static_cast<const char*>(mon_buffer_data(r.buf)), 5), "slow!");
 }
 
-TEST(HostileSeqpacket, RecordShorterOrLongerThanItsHeader) {  // A14
+TEST(DescriptorsSeqpacket, RecordShorterOrLongerThanItsHeader) {  // A14
+  hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(SOCK_SEQPACKET);
   auto shorter = frame_bytes(0, 4, std::vector<std::uint8_t>{1, 2});
