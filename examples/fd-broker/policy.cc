@@ -38,6 +38,9 @@ bool parse_id(std::string_view s, unsigned long& out) noexcept {
 }
 
 bool parse_rule(std::string_view line, rule& r, const char*& why) {
+  for (char c : line)  // no CR, escape sequences or other control bytes hidden in a path
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) return why = "control character", false;
+  if (is_blank(line.back())) return why = "trailing blank", false;
   if (next_field(line) != "allow") return why = "expected 'allow'", false;
   const auto who = next_field(line);
   if (who.substr(0, 4) == "uid=") {

@@ -76,7 +76,7 @@ bool path_is_clean(std::string_view p, bool allow_trailing_slash) noexcept {
   }
 }
 
-open_outcome open_beneath(std::string_view base, std::string_view path) noexcept {
+open_outcome open_beneath(std::string_view base, std::string_view path, bool use_openat2) noexcept {
   open_outcome out;
   if (!path_is_clean(base, true) || base.back() != '/' || !path_is_clean(path, false) ||
       path.size() <= base.size() || path.substr(0, base.size()) != base) {
@@ -87,7 +87,8 @@ open_outcome open_beneath(std::string_view base, std::string_view path) noexcept
   const std::string rel(path.substr(base.size()));
 
   // The granted directory itself: absolute, resolved without following any symlink.
-  int d = openat2_strict(AT_FDCWD, base_z.c_str(), dir_flags & ~O_NOFOLLOW, false);
+  errno = ENOSYS;
+  int d = use_openat2 ? openat2_strict(AT_FDCWD, base_z.c_str(), dir_flags & ~O_NOFOLLOW, false) : -1;
   if (d < 0 && fallback_wanted(errno)) {
     mon::unique_fd root(::open("/", dir_flags & ~O_NOFOLLOW));
     d = root ? (base_z == "/" ? ::fcntl(root.get(), F_DUPFD_CLOEXEC, 0)
@@ -101,7 +102,8 @@ open_outcome open_beneath(std::string_view base, std::string_view path) noexcept
     return out;
   }
 
-  int f = openat2_strict(dir.get(), rel.c_str(), file_flags, true);
+  errno = ENOSYS;
+  int f = use_openat2 ? openat2_strict(dir.get(), rel.c_str(), file_flags, true) : -1;
   if (f < 0 && fallback_wanted(errno)) f = walk_open(dir.get(), rel, file_flags);
   mon::unique_fd file(f);
   if (!file) {

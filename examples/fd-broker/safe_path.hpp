@@ -24,6 +24,8 @@ struct open_outcome {
 // RESOLVE_NO_MAGICLINKS) when the kernel has it, else a walk of openat(O_NOFOLLOW) per component.
 // base itself is opened with no symlink followed either. The file is opened O_NONBLOCK (a FIFO
 // must not block the broker), checked to be a regular file, then switched back to blocking.
-[[nodiscard]] open_outcome open_beneath(std::string_view base, std::string_view path) noexcept;
+// use_openat2 false forces the fallback walk (the unit tests run both).
+[[nodiscard]] open_outcome open_beneath(std::string_view base, std::string_view path,
+                                        bool use_openat2 = true) noexcept;
 
 }  // namespace fdb
