@@ -126,8 +126,12 @@ TEST(ShmValidate, BothSizeSealsAreRequiredWhateverElseIsSet) {
       const auto d = shm::check(f, want(4096, 4096, a));
       const bool size_sealed = (seals & (shm::seal_shrink | shm::seal_grow)) ==
                                (shm::seal_shrink | shm::seal_grow);
-      if (!size_sealed) EXPECT_EQ(d.why, verdict::missing_size_seals) << seals;
-      if (d.why == verdict::ok) EXPECT_TRUE(size_sealed);
+      if (!size_sealed) {
+        EXPECT_EQ(d.why, verdict::missing_size_seals) << seals;
+      }
+      if (d.why == verdict::ok) {
+        EXPECT_TRUE(size_sealed);
+      }
     }
   }
 }
@@ -421,7 +425,9 @@ hostile_result run_hostile(const std::function<int(int)>& make_fd, std::size_t m
   EXPECT_GE(fd, 0);
   mon_shm* s = nullptr;
   out.rc = mon_shm_map(fd, min_len, max_len, access, &s);
-  if (out.rc != MON_OK) EXPECT_EQ(s, nullptr);
+  if (out.rc != MON_OK) {
+    EXPECT_EQ(s, nullptr);
+  }
   EXPECT_EQ(::write(pair.b.get(), "g", 1), 1);
   char ack = 0;
   EXPECT_EQ(::read(pair.b.get(), &ack, 1), 1);  // the peer has done its worst
