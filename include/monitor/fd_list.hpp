@@ -13,6 +13,8 @@ namespace mon {
 // The most descriptors one message may carry (the kernel's SCM_MAX_FD).
 inline constexpr std::size_t max_fds = 253;
 
+// An owning list of up to max_fds descriptors (what one message carries). Move-only; destroying,
+// clearing or assigning over it closes every descriptor it holds. Allocates nothing.
 class MON_API fd_list {
  public:
   fd_list() noexcept = default;

@@ -30,6 +30,8 @@ namespace detail {
 inline constexpr std::size_t handshake_storage = 1024;
 }
 
+// The client side of the handshake on fd (borrowed: the caller keeps owning and closing it; it must
+// outlive this object). Not copyable or movable. Allocates nothing.
 class MON_API client_handshake {
  public:
   explicit client_handshake(int fd) noexcept;
@@ -52,6 +54,9 @@ class MON_API client_handshake {
   alignas(std::max_align_t) unsigned char storage_[detail::handshake_storage];
 };
 
+// The server side of the handshake on fd (borrowed: the caller keeps owning and closing it; it must
+// outlive this object). The identity it reports (peer()) comes from the kernel, confirmed by the
+// credentials the kernel attached to the hello. Not copyable or movable. Allocates nothing.
 class MON_API server_handshake {
  public:
   // policy (optional) is asked once the peer is verified; context is passed to it unchanged.

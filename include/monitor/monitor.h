@@ -25,6 +25,7 @@ extern "C" {
 
 /* ---- Result codes ---------------------------------------------------------------------------- */
 
+/* Success: the call did all it was asked. */
 #define MON_OK 0
 /* The call made progress and must be called again. */
 #define MON_CONTINUE 1

@@ -62,6 +62,7 @@ class [[nodiscard]] result {
   bool ok_ = false;
 };
 
+// result<void>: success without a value, or an error; as result<T> otherwise.
 template <>
 class [[nodiscard]] result<void> {
  public:

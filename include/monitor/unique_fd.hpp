@@ -7,6 +7,8 @@
 
 namespace mon {
 
+// Owns one descriptor (or none: -1) and closes it when destroyed, reset or assigned over.
+// Move-only. Never dup()s.
 class MON_API unique_fd {
  public:
   constexpr unique_fd() noexcept = default;
