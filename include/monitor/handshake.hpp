@@ -11,7 +11,9 @@
 
 #include "monitor/credentials.hpp"
 #include "monitor/export.h"
+#include "monitor/peer_info.hpp"
 #include "monitor/result.hpp"
+#include "monitor/unique_fd.hpp"
 
 namespace mon {
 
@@ -45,9 +47,19 @@ class MON_API client_handshake {
   // want_read / want_write on a non-blocking socket, or an error (errc::denied: see reason()).
   // Errors are sticky.
   [[nodiscard]] result<progress> step() noexcept;
-  // The server's reason after errc::denied; deny_reason::none otherwise.
+  // The server's reason after errc::denied; deny_reason::none otherwise, and also when the client
+  // itself refused the server (require_server_uid).
   [[nodiscard]] deny_reason reason() const noexcept;
   [[nodiscard]] int fd() const noexcept { return fd_; }
+
+  // Mutual authentication: before the hello is sent, the client asks the kernel who is at the
+  // other end (SO_PEERCRED of this socket: the process that called listen(), or socketpair()) and
+  // refuses with errc::denied, sending nothing, unless its effective uid is `uid`. Call before the
+  // first step() that writes; errc::invalid afterwards, or for uid (uid_t)-1.
+  [[nodiscard]] result<void> require_server_uid(uid_t uid) noexcept;
+  // The server's kernel credentials (SO_PEERCRED of this socket), at any time. They name whoever
+  // created the listening socket: with socket activation, the service manager. docs/IDENTITY.md.
+  [[nodiscard]] result<peer_credentials> server_credentials() const noexcept;
 
  private:
   int fd_;
@@ -65,7 +77,10 @@ class MON_API server_handshake {
   server_handshake(const server_handshake&) = delete;
   server_handshake& operator=(const server_handshake&) = delete;
 
-  // Checks the socket, reads SO_PEERCRED and turns SO_PASSCRED on. step() runs it if not run yet.
+  // Checks the socket, reads SO_PEERCRED and SO_PEERPIDFD, turns SO_PASSRIGHTS off (Linux >= 6.16:
+  // the kernel then refuses, with EPERM to the sender, any descriptor sent before the handshake
+  // ends) and SO_PASSCRED on. Both are put back before the answer is written (SO_PASSRIGHTS to the
+  // value it had). step() runs it if not run yet.
   [[nodiscard]] result<void> start() noexcept;
   // progress::done once the client is verified and accepted; errc::denied after a refusal was sent.
   [[nodiscard]] result<progress> step() noexcept;
@@ -73,6 +88,26 @@ class MON_API server_handshake {
   [[nodiscard]] peer_credentials peer() const noexcept;
   [[nodiscard]] deny_reason reason() const noexcept;
   [[nodiscard]] int fd() const noexcept { return fd_; }
+
+  // Replaces the policy (and its context) until the peer has been verified; errc::invalid once the
+  // decision was taken. A refusal sends deny(policy): the client sees errc::denied and
+  // deny_reason::policy, and nothing else is read or written.
+  [[nodiscard]] result<void> set_policy(server_policy policy, void* context) noexcept;
+
+  // The peer's pidfd (SO_PEERPIDFD, taken by start() before the hello is read, so it names the
+  // process that connected and stays valid if that pid is later reused). After progress::done:
+  // peer_pidfd() lends it (owned by this object), take_peer_pidfd() hands it over (once).
+  // Errors: errc::invalid (handshake not done, or already taken); errc::unsupported (kernel older
+  // than 6.5, ENOPROTOOPT: no pidfd is faked from the pid); errc::closed (the peer had exited and
+  // the kernel could not pin it; kernels >= 6.16 give a pidfd that reports the exit instead);
+  // errc::io with sys_errno EMFILE/ENFILE when the descriptor table was full at start(): only
+  // this connection is affected, and the handshake itself still ran.
+  [[nodiscard]] result<int> peer_pidfd() const noexcept;
+  [[nodiscard]] result<unique_fd> take_peer_pidfd() noexcept;
+
+  // The peer's supplementary groups and security label (query_peer_info on this socket), after
+  // progress::done; errc::invalid before.
+  [[nodiscard]] result<peer_info> read_peer_info() const noexcept;
 
  private:
   int fd_;

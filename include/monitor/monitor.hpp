@@ -6,6 +6,8 @@
 #include "monitor/handshake.hpp"
 #include "monitor/message.hpp"
 #include "monitor/monitor.h"
+#include "monitor/peer_info.hpp"
+#include "monitor/receive_filter.hpp"
 #include "monitor/result.hpp"
 #include "monitor/shm.hpp"
 #include "monitor/unique_fd.hpp"

@@ -63,6 +63,11 @@ void client_machine::on_read(std::size_t n, bool data_truncated, result<void> co
 
 void client_machine::on_eof() noexcept { fail({errc::closed, 0}); }
 
+void client_machine::verify_server(const peer_credentials& server, uid_t required_uid) noexcept {
+  if (hello_started()) return fail({errc::invalid, 0});
+  if (server.uid != required_uid) fail({errc::denied, 0});
+}
+
 // ---- server ------------------------------------------------------------------------------------
 
 server_machine::server_machine(bool record_mode, peer_credentials kernel_peer) noexcept

@@ -66,6 +66,14 @@ class client_machine : public machine_base {
                const cmsg::control_data& ctl) noexcept;
   void on_eof() noexcept;
 
+  // Mutual authentication, before the hello leaves: server is the kernel's SO_PEERCRED of the
+  // client's socket (whoever called listen() or socketpair()). Unless its uid is required_uid the
+  // machine fails with errc::denied and never offers the hello (reason() stays none: the refusal
+  // is ours, not the server's). Called after a byte of the hello went out: errc::invalid.
+  void verify_server(const peer_credentials& server, uid_t required_uid) noexcept;
+  // True once any of the hello was written (or the machine moved past writing it).
+  [[nodiscard]] bool hello_started() const noexcept { return sent_ != 0 || want_ != want::write; }
+
  private:
   collector in_;
 };

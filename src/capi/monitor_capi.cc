@@ -3,32 +3,17 @@
 #include <cerrno>
 #include <new>
 
+#include "capi/states.hpp"
 #include "monitor/monitor.h"
 #include "monitor/monitor.hpp"
 
-struct mon_buffer {
-  explicit mon_buffer(std::size_t max_len) noexcept : impl(max_len) {}
-  mon::message_buffer impl;
-};
-
 namespace {
 
-// Tags that tell a client state from a server state, so a mix-up is MON_ERR_INVALID, not UB.
-constexpr unsigned kClientTag = 0x6d6f6e43;  // "monC"
-constexpr unsigned kServerTag = 0x6d6f6e53;  // "monS"
-
-struct client_state {
-  explicit client_state(int fd) noexcept : hs(fd) {}
-  unsigned tag = kClientTag;
-  mon::client_handshake hs;
-};
-
-struct server_state {
-  server_state(int fd, mon_ipc_creds* out) noexcept : hs(fd), creds(out) {}
-  unsigned tag = kServerTag;
-  mon::server_handshake hs;
-  mon_ipc_creds* creds;
-};
+// mon_buffer and the handshake states live in capi/states.hpp, shared with identity_capi.cc.
+using mon::capi::client_state;
+using mon::capi::kClientTag;
+using mon::capi::kServerTag;
+using mon::capi::server_state;
 
 // Converts an error, restoring errno for MON_ERR_IO (later cleanup may have changed it).
 int to_code(mon::error e) noexcept {

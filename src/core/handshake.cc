@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "auth/machines.hpp"
+#include "sys/peer_identity.hpp"
 #include "sys/socket.hpp"
 
 namespace mon {
@@ -15,6 +16,9 @@ struct client_state {
   peer_credentials own{};
   error start_error{};
   bool start_failed = false;
+  bool require_uid = false;     // mutual authentication asked for
+  bool server_checked = false;  // ... and done, before the first write
+  uid_t required_uid = 0;
 };
 
 struct server_state {
@@ -24,7 +28,23 @@ struct server_state {
   error start_error{};
   bool start_failed = false;
   bool passcred_on = false;  // SO_PASSCRED is ours to turn off again
+  bool rights_off = false;   // SO_PASSRIGHTS was on and we turned it off: ours to turn on again
+  unique_fd pidfd;           // SO_PEERPIDFD, taken at start()
+  error pidfd_error{};       // why there is none (when pidfd is not valid)
 };
+
+// The end of reading the hello: credentials must not ride on later frames, and descriptors are
+// welcome again (the same socket carries them once the handshake is over).
+void end_of_reading(int fd, server_state& st, auth::server_machine* m) noexcept {
+  if (st.passcred_on) {
+    st.passcred_on = false;
+    if (auto off = sys::set_pass_credentials(fd, false); !off && m) m->fail(off.err());
+  }
+  if (st.rights_off) {
+    st.rights_off = false;
+    if (auto on = sys::set_pass_rights(fd, true); !on && m) m->fail(on.err());
+  }
+}
 
 static_assert(sizeof(client_state) <= detail::handshake_storage);
 static_assert(sizeof(server_state) <= detail::handshake_storage);
@@ -106,10 +126,34 @@ result<void> client_handshake::start() noexcept {
   return {};
 }
 
+result<void> client_handshake::require_server_uid(uid_t uid) noexcept {
+  auto& st = as<client_state>(storage_);
+  if (uid == static_cast<uid_t>(-1) || st.start_failed) return errc::invalid;
+  // Only before the hello has started to leave: afterwards the check would come too late.
+  if (st.server_checked || (st.machine && st.machine->hello_started())) return errc::invalid;
+  st.require_uid = true;
+  st.required_uid = uid;
+  return {};
+}
+
+result<peer_credentials> client_handshake::server_credentials() const noexcept {
+  return sys::peer_credentials_of(fd_);
+}
+
 result<progress> client_handshake::step() noexcept {
   if (auto started = start(); !started) return started.err();
   auto& st = as<client_state>(storage_);
   auto& m = *st.machine;
+  if (st.require_uid && !st.server_checked && m.next() == auth::want::write) {
+    // Before a single byte goes out: a squatter on the socket path learns nothing from us.
+    st.server_checked = true;
+    auto server = sys::peer_credentials_of(fd_);
+    if (!server) {
+      m.fail(server.err());
+    } else {
+      m.verify_server(server.value(), st.required_uid);
+    }
+  }
   for (;;) {
     switch (m.next()) {
       case auth::want::write: {
@@ -146,7 +190,7 @@ server_handshake::server_handshake(int fd, server_policy policy, void* context) 
 
 server_handshake::~server_handshake() {
   auto& st = as<server_state>(storage_);
-  if (st.passcred_on) (void)sys::set_pass_credentials(fd_, false);
+  end_of_reading(fd_, st, nullptr);  // abandoned mid-handshake: leave the socket as we found it
   st.~server_state();
 }
 
@@ -163,6 +207,22 @@ result<void> server_handshake::start() noexcept {
   if (!type) return fail(type.err());
   auto peer = sys::peer_credentials_of(fd_);
   if (!peer) return fail(peer.err());
+  // Before the first read, so it names the process that connected. Its failure concerns only
+  // this connection and only callers that ask for the pidfd: kept, reported by peer_pidfd().
+  // (EMFILE here must never become a failure of the whole server: dbus-broker's lesson.)
+  if (auto pidfd = sys::peer_pidfd(fd_)) {
+    st.pidfd = std::move(pidfd.value());
+  } else {
+    st.pidfd_error = pidfd.err();
+  }
+  // No descriptors during the handshake: where the kernel can refuse them at sendmsg() (>= 6.16),
+  // let it; elsewhere the reads close whatever arrives (read_policy() allows none).
+  if (auto rights = sys::pass_rights(fd_); rights && rights.value()) {
+    if (auto off = sys::set_pass_rights(fd_, false); !off) return fail(off.err());
+    st.rights_off = true;
+  } else if (!rights && rights.code() != errc::unsupported) {
+    return fail(rights.err());
+  }
   // Before the first read: the hello must come with credentials the kernel vouches for.
   if (auto on = sys::set_pass_credentials(fd_, true); !on) return fail(on.err());
   st.passcred_on = true;
@@ -175,11 +235,9 @@ result<progress> server_handshake::step() noexcept {
   auto& st = as<server_state>(storage_);
   auto& m = *st.machine;
   for (;;) {
-    // Reading is over: later messages on this socket must not carry credentials.
-    if (st.passcred_on && m.next() != auth::want::read) {
-      st.passcred_on = false;
-      if (auto off = sys::set_pass_credentials(fd_, false); !off) m.fail(off.err());
-    }
+    // Reading is over: later messages on this socket must not carry credentials, and may carry
+    // descriptors again.
+    if (m.next() != auth::want::read) end_of_reading(fd_, st, &m);
     switch (m.next()) {
       case auth::want::read:
         if (result<progress> out = progress::done; !do_read(fd_, m, out)) return out;
@@ -209,6 +267,39 @@ peer_credentials server_handshake::peer() const noexcept {
 deny_reason server_handshake::reason() const noexcept {
   const auto& st = as<server_state>(storage_);
   return st.machine ? st.machine->reason() : deny_reason::none;
+}
+
+result<void> server_handshake::set_policy(server_policy policy, void* context) noexcept {
+  auto& st = as<server_state>(storage_);
+  if (st.start_failed) return errc::invalid;
+  if (st.machine) {
+    const auto w = st.machine->next();
+    if (w != auth::want::read && w != auth::want::decide) return errc::invalid;  // decided already
+  }
+  st.policy = policy;
+  st.context = context;
+  return {};
+}
+
+result<int> server_handshake::peer_pidfd() const noexcept {
+  const auto& st = as<server_state>(storage_);
+  if (!st.machine || st.machine->next() != auth::want::done) return errc::invalid;
+  if (st.pidfd) return st.pidfd.get();
+  // Never had one (the error start() kept), or it was taken (pidfd_error is still errc::invalid).
+  return st.pidfd_error;
+}
+
+result<unique_fd> server_handshake::take_peer_pidfd() noexcept {
+  auto& st = as<server_state>(storage_);
+  auto lent = peer_pidfd();
+  if (!lent) return lent.err();
+  return std::move(st.pidfd);
+}
+
+result<peer_info> server_handshake::read_peer_info() const noexcept {
+  const auto& st = as<server_state>(storage_);
+  if (!st.machine || st.machine->next() != auth::want::done) return errc::invalid;
+  return query_peer_info(fd_);
 }
 
 }  // namespace mon

@@ -1,0 +1,107 @@
+// The C ABI for peer identity (pidfd, groups and label, server policy, client's check of the
+// server, typed receive): argument checks and result codes over the C++ API. No logic of its own.
+#include <algorithm>
+#include <cerrno>
+
+#include "capi/states.hpp"
+#include "monitor/handshake.hpp"
+#include "monitor/monitor.h"
+#include "monitor/receive_filter.hpp"
+#include "sys/peer_identity.hpp"
+
+namespace {
+
+using mon::capi::as_client;
+using mon::capi::as_server;
+using mon::capi::server_state;
+
+int to_code(mon::error e) noexcept {
+  if (e.sys_errno != 0) errno = e.sys_errno;
+  return static_cast<int>(e.code);
+}
+
+// The C++ policy that forwards to the C one; context is the C state that holds it.
+bool forward_policy(const mon::peer_credentials& peer, void* context) noexcept {
+  const auto* st = static_cast<const server_state*>(context);
+  const mon_ipc_creds c{peer.pid, peer.uid, peer.gid};
+  return st->allow(&c, st->allow_ctx) != 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+int mon_ipc_auth_server_peer_pidfd(void* state) {
+  auto* st = as_server(state);
+  if (st == nullptr) return MON_ERR_INVALID;
+  auto lent = st->hs.peer_pidfd();
+  if (!lent) return to_code(lent.err());
+  auto copy = mon::sys::duplicate(lent.value());
+  if (!copy) return to_code(copy.err());
+  return copy.value().release();
+}
+
+int mon_ipc_auth_server_peer_info(void* state, gid_t* groups, size_t max_groups, size_t* out_num_groups,
+                                  char* label, size_t max_label_len, size_t* out_label_len) {
+  if (out_num_groups != nullptr) *out_num_groups = 0;
+  if (out_label_len != nullptr) *out_label_len = 0;
+  auto* st = as_server(state);
+  if (st == nullptr || out_num_groups == nullptr || out_label_len == nullptr ||
+      (groups == nullptr && max_groups > 0) || (label == nullptr && max_label_len > 0))
+    return MON_ERR_INVALID;
+  auto info = st->hs.read_peer_info();
+  if (!info) return to_code(info.err());
+  const auto g = info.value().groups();
+  const auto l = info.value().security_label();
+  *out_num_groups = g.size();
+  *out_label_len = l.size();
+  // The label needs room for its NUL as well; an absent label fits anywhere.
+  const bool label_fits = l.empty() || l.size() < max_label_len;
+  if (g.size() > max_groups || !label_fits) return MON_ERR_TOOBIG;
+  std::copy(g.begin(), g.end(), groups);
+  if (max_label_len > 0) {
+    std::copy(l.begin(), l.end(), label);
+    label[l.size()] = '\0';
+  }
+  return MON_OK;
+}
+
+int mon_ipc_auth_server_set_policy(void* state, mon_ipc_policy_fn allow, void* ctx) {
+  auto* st = as_server(state);
+  if (st == nullptr) return MON_ERR_INVALID;
+  auto r = allow != nullptr ? st->hs.set_policy(forward_policy, st) : st->hs.set_policy(nullptr, nullptr);
+  if (!r) return to_code(r.err());
+  st->allow = allow;
+  st->allow_ctx = ctx;
+  return MON_OK;
+}
+
+int mon_ipc_auth_client_require_uid(void* state, uid_t uid) {
+  auto* st = as_client(state);
+  if (st == nullptr) return MON_ERR_INVALID;
+  auto r = st->hs.require_server_uid(uid);
+  return r ? MON_OK : to_code(r.err());
+}
+
+int mon_ipc_auth_client_peer_creds(void* state, mon_ipc_creds* out) {
+  auto* st = as_client(state);
+  if (st == nullptr || out == nullptr) return MON_ERR_INVALID;
+  auto r = st->hs.server_credentials();
+  if (!r) return to_code(r.err());
+  out->pid = r.value().pid;
+  out->uid = r.value().uid;
+  out->gid = r.value().gid;
+  return MON_OK;
+}
+
+int mon_ipc_recv_fd_typed(int source_fd, mon_buffer* dst, int* fd_received, unsigned allowed_types) {
+  if (fd_received != nullptr) *fd_received = -1;
+  if (dst == nullptr || fd_received == nullptr || source_fd < 0) return MON_ERR_INVALID;
+  mon::fd_list fds;
+  auto r = mon::receive_message_typed(source_fd, dst->impl, fds, allowed_types, 1);
+  if (!r) return to_code(r.err());
+  if (r.value() == mon::progress::done && !fds.empty()) *fd_received = fds[0].release();
+  return static_cast<int>(r.value());
+}
+
+}  // extern "C"
