@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build pkg-config g++ clang llvm libclang-rt-14-dev
   libgtest-dev libbenchmark-dev
   valgrind clang-tidy cppcheck binutils file util-linux zip python3
+  dpkg-dev
   "$@"
 )
 
