@@ -21,6 +21,8 @@ namespace mon {
 inline constexpr std::size_t max_peer_groups = 65536;
 inline constexpr std::size_t max_security_label = 65536;
 
+// A peer's supplementary groups and security label, owned (move-only). Made by query_peer_info or
+// server_handshake::read_peer_info.
 class MON_API peer_info {
  public:
   peer_info() noexcept = default;
