@@ -2,23 +2,31 @@
 // stream_decoder) on SOCK_STREAM and SOCK_SEQPACKET semantics, with real descriptors attached to
 // arbitrary reads.
 //
-// Input: u8 flags (bit 0 SOCK_SEQPACKET), u16 max_payload, u8 max_fds (clamped to 253), then
+// Input: u8 flags (bit 0 SOCK_SEQPACKET, bit 1 the bounded reader and writer of src/wire instead),
+// u16 max_payload, u8 max_fds (clamped to 253), then
 //   stream:    events, each an op byte (bit 4 end of file; bits 0-1 control status: 0/1 ok,
 //              2 MSG_CTRUNC, 3 malformed; bits 5-7 descriptors attached, 0..7, with an ok status),
 //              u16 read length (clipped to 1..wanted()), the bytes;
 //   seqpacket: records, each an op byte (bit 3 MSG_TRUNC), u8 descriptors that arrived, u16
 //              record length, the bytes.
 //
+//   wire:      u8 writer capacity (0..63), then ops, each a u8 kind (u8, u16, u32, bytes, a
+//              u16-prefixed field, a magic), and its value.
+//
 // Properties: a completed frame is exactly encode_header(its header) followed by its payload, its
 // descriptors are exactly those that came with its first byte and number what the header says,
 // within the limits; errc::toobig only for a frame over max_payload that was read to its end; the
 // decoder never asks for 0 bytes nor for bytes past the frame; decode_header(encode_header(h)) == h;
-// every descriptor is closed (by the decoder, or by us after taking a complete frame).
+// every descriptor is closed (by the decoder, or by us after taking a complete frame). The frame's
+// codec sits on src/wire: a writer never writes past its buffer and its error is sticky, a reader
+// gives back exactly what was written (big-endian) and a failed read moves nothing.
 #include <cstring>
 #include <vector>
 
 #include "frame/frame.hpp"
 #include "fuzz_support.hpp"
+#include "wire/reader.hpp"
+#include "wire/writer.hpp"
 
 namespace {
 
@@ -172,6 +180,84 @@ void header_round_trip(std::span<const std::uint8_t, 8> b) {
   MON_FUZZ_CHECK(back.ok() && back.value() == h);
 }
 
+// Writes input-chosen values into a small buffer, then reads them back.
+void run_wire(fz::input& in) {
+  struct item {
+    std::uint8_t kind;
+    std::uint32_t value;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::uint8_t buf[64];
+  const std::size_t cap = in.u8() % sizeof buf;
+  mon::wire::writer w(std::span<std::uint8_t>(buf, cap));
+  std::vector<item> items;  // what fitted, in order
+  std::size_t pos = 0;
+  bool failed = false;
+  for (int i = 0; i < 64 && !in.empty(); ++i) {
+    item it{static_cast<std::uint8_t>(in.u8() % 4), 0, {}};
+    std::size_t width = 0;
+    switch (it.kind) {
+      case 0: it.value = in.u8(); w.u8(static_cast<std::uint8_t>(it.value)); width = 1; break;
+      case 1: it.value = in.u16(); w.u16(static_cast<std::uint16_t>(it.value)); width = 2; break;
+      case 2: it.value = in.u32(); w.u32(it.value); width = 4; break;
+      default: {
+        const auto b = in.bytes(in.u8() % 16);
+        it.bytes.assign(b.begin(), b.end());
+        w.bytes(b);
+        width = b.size();
+      }
+    }
+    if (!failed && cap - pos >= width) {
+      pos += width;
+      items.push_back(std::move(it));
+    } else {
+      failed = true;  // and stays so
+    }
+    MON_FUZZ_CHECK(w.ok() == !failed && w.size() == pos);
+  }
+  mon::wire::reader r(w.written());
+  for (const auto& it : items) {
+    std::uint8_t v8 = 0;
+    std::uint16_t v16 = 0;
+    std::uint32_t v32 = 0;
+    std::span<const std::uint8_t> b;
+    switch (it.kind) {
+      case 0: MON_FUZZ_CHECK(r.u8(v8) && v8 == it.value); break;
+      case 1: MON_FUZZ_CHECK(r.u16(v16) && v16 == it.value); break;
+      case 2: MON_FUZZ_CHECK(r.u32(v32) && v32 == it.value); break;
+      default:
+        MON_FUZZ_CHECK(r.bytes(it.bytes.size(), b) && b.size() == it.bytes.size());
+        MON_FUZZ_CHECK(b.empty() || std::memcmp(b.data(), it.bytes.data(), b.size()) == 0);
+    }
+  }
+  MON_FUZZ_CHECK(r.empty());
+  // Past the end nothing reads and nothing moves.
+  std::uint8_t v8 = 0;
+  std::uint16_t v16 = 0;
+  std::uint32_t v32 = 0;
+  std::span<const std::uint8_t> b;
+  mon::wire::reader child(std::span<const std::uint8_t>{});
+  static constexpr std::uint8_t magic[] = {'m', 'F'};
+  MON_FUZZ_CHECK(!r.u8(v8) && !r.u16(v16) && !r.u32(v32) && !r.bytes(1, b) && !r.u16_prefixed(child) &&
+                 !r.expect(magic) && r.remaining() == 0);
+
+  // A u16-prefixed field and a magic over the raw bytes of the input's rest.
+  const auto raw = in.rest();
+  mon::wire::reader pr(raw);
+  const std::size_t before = pr.remaining();
+  if (pr.u16_prefixed(child)) {
+    const std::size_t len = (std::size_t{raw[0]} << 8) | raw[1];
+    MON_FUZZ_CHECK(child.remaining() == len && pr.remaining() == before - 2 - len);
+  } else {
+    MON_FUZZ_CHECK(pr.remaining() == before);
+    MON_FUZZ_CHECK(raw.size() < 2 || ((std::size_t{raw[0]} << 8) | raw[1]) > raw.size() - 2);
+  }
+  mon::wire::reader mr(raw);
+  const bool is_magic = raw.size() >= 2 && raw[0] == 'm' && raw[1] == 'F';
+  MON_FUZZ_CHECK(mr.expect(magic) == is_magic);
+  MON_FUZZ_CHECK(mr.remaining() == (is_magic ? raw.size() - 2 : raw.size()));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -184,7 +270,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size >= 8) header_round_trip(std::span<const std::uint8_t, 8>(data + size - 8, 8));
 
   fz::fd_ledger ledger;
-  if (flags & 1) {
+  if (flags & 2) {
+    run_wire(in);
+  } else if (flags & 1) {
     run_records(in, lim);
   } else {
     run_stream(in, lim, ledger);

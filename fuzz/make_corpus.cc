@@ -396,6 +396,24 @@ void socket_handshake_seeds() {
   save("socket_roundtrip", "handshake-split", split);
 }
 
+// frame_decode's wire mode: values through the bounded writer and back (no transcript: the bytes
+// are the writer's own), one that fits and one that overflows its buffer.
+void wire_seeds() {
+  for (unsigned cap : {40u, 5u}) {
+    bytes w;
+    put_u8(w, 2);
+    put_u16(w, 0);
+    put_u8(w, 0);
+    put_u8(w, cap);
+    put_u8(w, 0), put_u8(w, 'm');                          // u8
+    put_u8(w, 1), put_u16(w, 0x4601);                      // u16
+    put_u8(w, 2), put_u32(w, 0x04000000);                  // u32
+    put_u8(w, 3), put_u8(w, 4), put(w, {'m', 'o', 'n', 'H'});  // bytes
+    put(w, {0, 3, 'm', 'F', 1});                           // the rest: a u16-prefixed field
+    save("frame_decode", cap > 8 ? "wire-fits" : "wire-overflows", w);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -407,5 +425,6 @@ int main(int argc, char** argv) {
   handshake_seeds();
   frame_seeds();
   socket_handshake_seeds();
+  wire_seeds();
   return 0;
 }
