@@ -404,7 +404,19 @@ int usage() {
 
 }  // namespace
 
+// A daemon started with descriptor 0, 1 or 2 closed would get its listening socket or a client's
+// connection there, and write log lines into it. Fill the gaps with /dev/null first.
+bool standard_fds_open() {
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0) continue;
+    const int null_fd = ::open("/dev/null", O_RDWR);  // lowest free number: fd itself
+    if (null_fd != fd) return false;
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
+  if (!standard_fds_open()) return 1;
   options opt;
   int i = 1;
   for (; i + 1 < argc && std::strncmp(argv[i], "--", 2) == 0; i += 2) {
