@@ -210,6 +210,8 @@ def render():
                 out += [f"### {doc}", ""]
                 continue
             names = names_of(code)
+            if lang == "cpp":  # every C++ declaration lives in namespace mon
+                names = [re.sub(r"^((?:enum class|class|struct|enum|union) )?", r"\1mon::", n) for n in names]
             if not doc:
                 undocumented.append(f"{h.name}: {', '.join(names)}")
             out.append("#### " + ", ".join(f"`{n}`" for n in names))
