@@ -1,9 +1,11 @@
 // mon::fd_list: up to max_fds owned descriptors, stored inline (no heap), all closed on destruction.
+// Only the slots in use are ever constructed or destroyed.
 #pragma once
 
-#include <array>
 #include <cstddef>
+#include <new>
 #include <span>
+#include <utility>
 
 #include "monitor/export.h"
 #include "monitor/unique_fd.hpp"
@@ -17,7 +19,7 @@ inline constexpr std::size_t max_fds = 253;
 // clearing or assigning over it closes every descriptor it holds. Allocates nothing.
 class MON_API fd_list {
  public:
-  fd_list() noexcept = default;
+  fd_list() noexcept {}  // NOLINT: the slots past size() are left unconstructed on purpose
   fd_list(const fd_list&) = delete;
   fd_list& operator=(const fd_list&) = delete;
   fd_list(fd_list&& other) noexcept { take_all(other); }
@@ -28,20 +30,22 @@ class MON_API fd_list {
     }
     return *this;
   }
-  ~fd_list() = default;
+  ~fd_list() { clear(); }
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
-  [[nodiscard]] bool full() const noexcept { return size_ == fds_.size(); }
-  [[nodiscard]] const unique_fd& operator[](std::size_t i) const noexcept { return fds_[i]; }
-  [[nodiscard]] unique_fd& operator[](std::size_t i) noexcept { return fds_[i]; }
-  [[nodiscard]] std::span<unique_fd> items() noexcept { return {fds_.data(), size_}; }
+  [[nodiscard]] bool full() const noexcept { return size_ == max_fds; }
+  // Precondition: i < size().
+  [[nodiscard]] const unique_fd& operator[](std::size_t i) const noexcept { return slots_.fds[i]; }
+  [[nodiscard]] unique_fd& operator[](std::size_t i) noexcept { return slots_.fds[i]; }
+  [[nodiscard]] std::span<unique_fd> items() noexcept { return {slots_.fds, size_}; }
 
   // Takes ownership of fd. When the list is full the descriptor is closed and false is returned,
   // so ownership is never in doubt.
   bool push(unique_fd fd) noexcept {
     if (full()) return false;  // fd closes here
-    fds_[size_++] = std::move(fd);
+    ::new (static_cast<void*>(&slots_.fds[size_])) unique_fd(std::move(fd));
+    ++size_;
     return true;
   }
   // Moves every descriptor of other to the end of this list; closes those that do not fit.
@@ -49,29 +53,39 @@ class MON_API fd_list {
   bool append(fd_list& other) noexcept {
     bool all = true;
     for (auto& fd : other.items()) all = push(std::move(fd)) && all;
-    other.size_ = 0;
+    other.clear();  // only moved-from (empty) or unplaced descriptors are left: closes the latter
     return all;
   }
   // Removes and returns descriptor i, keeping the order of the others.
   [[nodiscard]] unique_fd take(std::size_t i) noexcept {
-    unique_fd out = std::move(fds_[i]);
-    for (std::size_t j = i + 1; j < size_; ++j) fds_[j - 1] = std::move(fds_[j]);
-    --size_;
+    unique_fd out = std::move(slots_.fds[i]);
+    for (std::size_t j = i + 1; j < size_; ++j) slots_.fds[j - 1] = std::move(slots_.fds[j]);
+    slots_.fds[--size_].~unique_fd();
     return out;
   }
   // Closes every descriptor.
   void clear() noexcept {
-    for (auto& fd : items()) fd.reset();
+    for (std::size_t i = 0; i < size_; ++i) slots_.fds[i].~unique_fd();
     size_ = 0;
   }
 
  private:
   void take_all(fd_list& other) noexcept {
-    for (std::size_t i = 0; i < other.size_; ++i) fds_[i] = std::move(other.fds_[i]);
+    for (std::size_t i = 0; i < other.size_; ++i) {
+      ::new (static_cast<void*>(&slots_.fds[i])) unique_fd(std::move(other.slots_.fds[i]));
+      other.slots_.fds[i].~unique_fd();
+    }
     size_ = other.size_;
     other.size_ = 0;
   }
-  std::array<unique_fd, max_fds> fds_{};
+  // Only the first size_ slots hold constructed descriptors: a list is created, emptied and
+  // destroyed in time proportional to what it holds, not to its capacity (it sits on the
+  // receive path several times per message).
+  union storage {
+    storage() noexcept {}  // NOLINT: nothing constructed
+    ~storage() {}          // NOLINT: fd_list destroys what it constructed
+    unique_fd fds[max_fds];
+  } slots_;
   std::size_t size_ = 0;
 };
 

@@ -14,7 +14,9 @@ class MON_API unique_fd {
   constexpr unique_fd() noexcept = default;
   // Takes ownership of fd (negative means "none").
   constexpr explicit unique_fd(int fd) noexcept : fd_(fd < 0 ? -1 : fd) {}
-  ~unique_fd() { reset(); }
+  ~unique_fd() {
+    if (fd_ >= 0) reset();  // inline test: destroying an empty one costs no call
+  }
 
   unique_fd(const unique_fd&) = delete;
   unique_fd& operator=(const unique_fd&) = delete;
