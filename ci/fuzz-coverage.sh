@@ -6,6 +6,7 @@
 # Goal (issue #4): >= 95% of lines and >= 90% of branches.
 #
 # MONITOR_BUILD_ROOT (default: build): the build goes to $MONITOR_BUILD_ROOT/fuzz-coverage.
+# MONITOR_FUZZ_CORPUS (default: fuzz/corpus): another folder of <target>/ corpora to measure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=${MONITOR_BUILD_ROOT:-build}
@@ -25,7 +26,7 @@ rm -rf "$prof"
 mkdir -p "$prof"
 objects=()
 for t in $targets; do
-  corpus=fuzz/corpus/$t
+  corpus=${MONITOR_FUZZ_CORPUS:-fuzz/corpus}/$t
   [ -d "$corpus" ] || continue
   LLVM_PROFILE_FILE="$prof/$t-%p.profraw" "$dir/fuzz/$t" "$corpus" >/dev/null
   objects+=(-object "$dir/fuzz/$t")

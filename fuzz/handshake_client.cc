@@ -1,14 +1,16 @@
 // Fuzz target: the client side of the handshake (src/auth/machines.cc client_machine, collector.cc,
 // messages.cc decode_header/check_extensions/parse_deny/encode_hello; src/cmsg/control.cc decode).
 //
-// Input: u8 flags (bit 0 SOCK_SEQPACKET record mode), then events until the machine ends:
+// Input: u8 flags (bit 0 SOCK_SEQPACKET record mode; bit 1 mutual authentication first: 12 bytes
+// of the server's SO_PEERCRED and a u32 required uid follow; bit 2 the same check asked again
+// once the hello started, which is a misuse), then events until the machine ends:
 //   want write: u8 number of bytes the socket takes (clipped; all of it once the input is used up);
 //   want read:  an op byte (control_spec.hpp), u16 chunk length (clipped), the chunk's bytes.
 //
 // Properties: the hello is exactly the 8 bytes docs/PROTOCOL.md gives; the client is done only
 // after a reply docs/PROTOCOL.md calls a valid accept, with no control data at all on any read; a
-// deny ends in errc::denied with the reason it carried; every failure is sticky; every descriptor
-// the control data carried is closed.
+// deny ends in errc::denied with the reason it carried; a server whose uid is not the required one
+// gets no hello at all; every failure is sticky; every descriptor the control data carried is closed.
 #include <cstring>
 #include <vector>
 
@@ -44,11 +46,25 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
   const mon::peer_credentials server_creds{1, 0, 0};
 
   mon::auth::client_machine m(record_mode);
-  MON_FUZZ_CHECK(m.next() == want::write);
+  MON_FUZZ_CHECK(m.next() == want::write && !m.hello_started());
   {
     const auto out = m.output();
     MON_FUZZ_CHECK(out.size() == sizeof hello_v1 && std::memcmp(out.data(), hello_v1, out.size()) == 0);
   }
+  if (flags & 2) {
+    const mon::peer_credentials server = fz::read_credentials(in);
+    const auto required = static_cast<uid_t>(in.u32());
+    m.verify_server(server, required);
+    if (server.uid != required) {
+      // Refused by us before a byte left: nothing to write, no reason from the server.
+      MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::denied);
+      MON_FUZZ_CHECK(m.reason() == mon::deny_reason::none);
+      check_sticky(m);
+      return;
+    }
+    MON_FUZZ_CHECK(m.next() == want::write && !m.hello_started());
+  }
+  bool misuse_pending = (flags & 4) != 0;
 
   std::vector<std::uint8_t> received;
   std::size_t written = 0;
@@ -66,6 +82,12 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
       n = n == 0 ? 1 : (n > out.size() ? out.size() : n);
       written += n;
       m.on_written(n);
+      MON_FUZZ_CHECK(m.hello_started());
+      if (misuse_pending) {  // too late to check the server: the hello is on its way
+        misuse_pending = false;
+        m.verify_server({}, 0);
+        MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::invalid);
+      }
       continue;
     }
     MON_FUZZ_CHECK(written == sizeof hello_v1);  // no reply is read before the hello is out
@@ -103,7 +125,8 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
       MON_FUZZ_CHECK(reply.kind == fz::spec::msg::deny && control_always_clean && !cut);
       MON_FUZZ_CHECK(static_cast<std::uint16_t>(m.reason()) == reply.deny_reason);
     } else {
-      MON_FUZZ_CHECK(code == errc::protocol || code == errc::closed || code == errc::truncated);
+      MON_FUZZ_CHECK(code == errc::protocol || code == errc::closed || code == errc::truncated ||
+                     (code == errc::invalid && (flags & 4)));
       MON_FUZZ_CHECK(m.reason() == mon::deny_reason::none);
     }
     check_sticky(m);
