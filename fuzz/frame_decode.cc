@@ -5,7 +5,8 @@
 // Input: u8 flags (bit 0 SOCK_SEQPACKET, bit 1 the bounded reader and writer of src/wire instead),
 // u16 max_payload, u8 max_fds (clamped to 253), then
 //   stream:    events, each an op byte (bit 4 end of file; bits 0-1 control status: 0/1 ok,
-//              2 MSG_CTRUNC, 3 malformed; bits 5-7 descriptors attached, 0..7, with an ok status),
+//              2 MSG_CTRUNC, 3 malformed; bits 5-7 descriptors attached, 0..7, with an ok status;
+//              bit 3 new limits first: half the payload limit, one descriptor fewer),
 //              u16 read length (clipped to 1..wanted()), the bytes;
 //   seqpacket: records, each an op byte (bit 3 MSG_TRUNC), u8 descriptors that arrived, u16
 //              record length, the bytes.
@@ -51,7 +52,7 @@ bool spec_header(std::span<const std::uint8_t> b, std::uint8_t& num_fds, std::ui
   return num_fds <= 253 && len <= MON_BUFFER_LIMIT;
 }
 
-void run_stream(fz::input& in, const mon::frame::limits& lim, fz::fd_ledger& ledger) {
+void run_stream(fz::input& in, mon::frame::limits lim, fz::fd_ledger& ledger) {
   stream_decoder dec(lim);
   frame_log cur;
   for (int steps = 0; steps < 4096 && !in.empty(); ++steps) {
@@ -63,6 +64,13 @@ void run_stream(fz::input& in, const mon::frame::limits& lim, fz::fd_ledger& led
       MON_FUZZ_CHECK(!dec.in_frame() && dec.fds().empty());
       cur.clear();
       continue;
+    }
+    if (opb & 0x08) {
+      // New limits take effect between frames only; inside one they are ignored (the oracle
+      // below keeps judging the frame by the limits it started with).
+      const mon::frame::limits next{lim.max_payload / 2, lim.max_fds ? lim.max_fds - 1 : 0};
+      dec.set_limits(next);
+      if (!dec.in_frame()) lim = next;
     }
     const std::size_t wanted = dec.wanted();
     MON_FUZZ_CHECK(wanted >= 1);
