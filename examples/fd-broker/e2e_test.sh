@@ -23,6 +23,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP  # a signal ends the script through the EXIT trap, broker included
 
 failures=0
 check() {  # description, then a command that must succeed
