@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# cppcheck on src/ (every file of the library), with the include paths and defines of a real build
+# (compile_commands.json of $MONITOR_BUILD_ROOT/tidy, configured here if missing; no compilation).
+# Any finding fails. Suppressions are justified one by one in ci/cppcheck-suppressions.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=${MONITOR_BUILD_ROOT:-build}
+build=$root/tidy
+if [ ! -f "$build/compile_commands.json" ]; then
+  cmake --preset clang-release -B "$build" -DMONITOR_BUILD_TESTS=OFF -DMONITOR_BUILD_EXAMPLES=OFF >/dev/null
+fi
+cppcheck --project="$build/compile_commands.json" --file-filter="src/*" \
+  --enable=warning,style,performance,portability --std=c++20 --library=posix \
+  --inline-suppr --suppressions-list=ci/cppcheck-suppressions.txt \
+  --error-exitcode=1 --quiet -j2 \
+  --cppcheck-build-dir="$(mkdir -p "$build/cppcheck" && echo "$build/cppcheck")"
+echo "cppcheck: src/ clean"
