@@ -60,13 +60,13 @@ void hs_loop(long n) {
 int main(int argc, char** argv) {
   using namespace bench::fdimpl;
   using namespace bench::hsimpl;
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s MODE N\n", argv[0]);
-    return 2;
-  }
   if (argc == 2 && std::string(argv[1]) == "list-peer-modes") {
     std::puts(bench::peers::insns_modes());
     return 0;
+  }
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s MODE N\n", argv[0]);
+    return 2;
   }
   const std::string mode = argv[1];
   const long n = std::strtol(argv[2], nullptr, 10);
