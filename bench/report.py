@@ -8,6 +8,8 @@ member (and against each peer present: glib, dbus). Over repetitions the median 
   fd/...       msgs/s (and fds/s), higher is better; target >= 0.95x raw
   hs/latency   p50 and p99 in us, lower is better; target <= 1.05x raw
   hs/epoll     handshakes/s, higher is better; server CPU us per handshake beside it
+"cpu x raw" (fd thread pairs): raw's process CPU time per message over this one's, as a ratio of
+throughput would be on an idle machine (>= 0.95 meets the same target).
 """
 import argparse
 import json
@@ -71,7 +73,7 @@ def table(med):
         group, impl = name.rsplit("/", 1)
         groups[group][impl] = m
     peers = [p for p in PEERS if any(p in g for g in groups.values())]
-    head = ["benchmark", "figure", "median", "p99 us", "allocs/op", "x raw", "target"] + \
+    head = ["benchmark", "figure", "median", "p99 us", "allocs/op", "x raw", "target", "cpu x raw"] + \
            [f"x {p}" for p in peers]
     rows = [head]
     verdicts = []
@@ -99,8 +101,13 @@ def table(med):
                 if group.startswith("hs/latency") and m.get("p99_us") and impls.get("raw", {}).get("p99_us"):
                     okp = m["p99_us"] / impls["raw"]["p99_us"] <= target
                     tgt += f"; p99 {m['p99_us'] / impls['raw']['p99_us']:.2f}x " + ("met" if okp else "MISSED")
+            # Thread pairs: CPU time of both ends per message, less swayed by a busy machine than
+            # throughput (lower is better, so this is raw's CPU over this one's: >= 1 is as cheap).
+            cpu = "-"
+            if "/thread/" in group and impl != "raw" and m.get("cpu_time") and impls.get("raw", {}).get("cpu_time"):
+                cpu = f"{impls['raw']['cpu_time'] / m['cpu_time']:.2f}x"
             row = [f"{group}/{impl}", label, fmt(v) + extra, fmt(m.get("p99_us")),
-                   "-" if allocs is None else f"{allocs:.3g}", r, tgt]
+                   "-" if allocs is None else f"{allocs:.3g}", r, tgt, cpu]
             for p in peers:
                 pv = impls.get(p, {}).get(key if label != "fds/s" else "fds_per_s")
                 row.append(ratio(v, pv) if impl != p else "-")

@@ -30,7 +30,9 @@ if [ "${MONITOR_BENCH_NO_DEPS:-0}" != 1 ]; then
   # The peers and the plotter: only the suite needs them, so they are not in ci/deps.sh's list.
   step "dependencies" ci/deps.sh libglib2.0-dev libdbus-1-dev gnuplot-nox
 fi
-step "bench: build" bash -c "cmake --preset bench -B '$build' >/dev/null && cmake --build '$build' -j2"
+# Only the library and the suite: fuzzers and examples are other scripts' business.
+step "bench: build" bash -c "cmake --preset bench -B '$build' -DMONITOR_BUILD_FUZZERS=OFF \
+  -DMONITOR_BUILD_EXAMPLES=OFF >/dev/null && cmake --build '$build' -j2"
 
 mkdir -p "$out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
