@@ -81,6 +81,7 @@ class MON_API fd_list {
   // Only the first size_ slots hold constructed descriptors: a list is created, emptied and
   // destroyed in time proportional to what it holds, not to its capacity (it sits on the
   // receive path several times per message).
+  // NOLINTNEXTLINE(cppcoreguidelines-special-member-functions): never copied or moved as a whole
   union storage {
     storage() noexcept {}  // NOLINT: nothing constructed
     ~storage() {}          // NOLINT: fd_list destroys what it constructed

@@ -59,7 +59,7 @@ result<unique_fd> memfd_create_sealable() noexcept {
 
 result<void> truncate(int fd, std::uint64_t len) noexcept {
   if (len > static_cast<std::uint64_t>(INT64_MAX)) return errc::invalid;
-  int rc;
+  int rc = -1;
   do {
     rc = ::ftruncate(fd, static_cast<off_t>(len));
   } while (rc != 0 && errno == EINTR);

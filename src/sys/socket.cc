@@ -39,7 +39,7 @@ io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol,
   // on) is then reported as the protocol error it is, not as a cut control buffer.
   msg.msg_controllen = cmsg::receive_space(pol.max_fds, true);
 
-  ssize_t n;
+  ssize_t n = -1;
   do {
     n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
@@ -84,7 +84,7 @@ io_result send(int fd, std::span<const iovec> iov, std::span<const int> fds,
   msg.msg_control = len.value() ? control : nullptr;
   msg.msg_controllen = len.value();
 
-  ssize_t n;
+  ssize_t n = -1;
   do {
     n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
