@@ -109,13 +109,25 @@ void round_trip(std::size_t num_fds, bool with_creds, const mon::peer_credential
   if (num_fds > 0) {
     control_data again;
     std::vector<int> fresh;  // the same bytes again would name descriptors `out` owns: fresh ones
-
     for (std::size_t i = 0; i < num_fds; ++i) fresh.push_back(ledger.make());
     std::memcpy(buf + CMSG_LEN(0), fresh.data(), fresh.size() * sizeof(int));
     MON_FUZZ_CHECK(!mon::cmsg::decode(std::span<const std::byte>(buf, len.value()), 0,
                                       {num_fds - 1, true}, again));
     MON_FUZZ_CHECK(again.fds.empty());
   }
+  // encode refuses what it cannot write: no room, a negative descriptor, too many descriptors.
+  alignas(cmsghdr) std::byte scratch[mon::cmsg::max_space];
+  if (len.value() > 0) {
+    const std::span<std::byte> short_buf(scratch, len.value() - 1);
+    MON_FUZZ_CHECK(!mon::cmsg::encode(short_buf, fds, with_creds ? &creds : nullptr));
+  }
+  if (num_fds > 0) {
+    std::vector<int> bad(fds);
+    bad.back() = -1;
+    MON_FUZZ_CHECK(!mon::cmsg::encode(std::span<std::byte>(scratch, need), bad, nullptr));
+  }
+  std::vector<int> too_many(mon::max_fds + 1, 0);
+  MON_FUZZ_CHECK(!mon::cmsg::encode(scratch, too_many, nullptr));
 }
 
 }  // namespace

@@ -7,7 +7,8 @@
 //   stream:    events, each an op byte (bit 4 end of file; bits 0-1 control status: 0/1 ok,
 //              2 MSG_CTRUNC, 3 malformed; bits 5-7 descriptors attached, 0..7, with an ok status;
 //              bit 3 new limits first: half the payload limit, one descriptor fewer),
-//              u16 read length (clipped to 1..wanted()), the bytes;
+//              u16 read length (clipped to wanted(); 0 and 0xffff: a glue bug reports no byte, or
+//              one more than wanted), the bytes;
 //   seqpacket: records, each an op byte (bit 3 MSG_TRUNC), u8 descriptors that arrived, u16
 //              record length, the bytes.
 //
@@ -100,7 +101,15 @@ void run_stream(fz::input& in, mon::frame::limits lim, fz::fd_ledger& ledger) {
     if (status.code() == errc::truncated && !status) cur.truncated = true;
 
     std::size_t n = in.u16();
-    n = n == 0 ? 1 : (n > wanted ? wanted : n);
+    if (n == 0xffff || n == 0) {
+      // A glue bug: no byte, or more than the decoder asked for. Refused; the frame is dropped.
+      const auto bad = dec.on_bytes(n ? wanted + 1 : 0, status, fds);
+      MON_FUZZ_CHECK(!bad && bad.code() == errc::invalid && fds.empty());
+      MON_FUZZ_CHECK(!dec.in_frame() && dec.fds().empty());
+      cur.clear();
+      continue;
+    }
+    n = n > wanted ? wanted : n;
     const auto chunk = in.bytes(n);
     if (chunk.empty()) break;  // fds close here
     if (dec.current_phase() == stream_decoder::phase::header) {

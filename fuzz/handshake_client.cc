@@ -4,8 +4,10 @@
 // Input: u8 flags (bit 0 SOCK_SEQPACKET record mode; bit 1 mutual authentication first: 12 bytes
 // of the server's SO_PEERCRED and a u32 required uid follow; bit 2 the same check asked again
 // once the hello started, which is a misuse), then events until the machine ends:
-//   want write: u8 number of bytes the socket takes (clipped; all of it once the input is used up);
-//   want read:  an op byte (control_spec.hpp), u16 chunk length (clipped), the chunk's bytes.
+//   want write: u8 number of bytes the socket takes (clipped; all of it once the input is used up;
+//               0: a glue bug reports one byte more than there was);
+//   want read:  an op byte (control_spec.hpp), u16 chunk length (clipped; 0xffff: a glue bug
+//               reports one byte more than there was room for), the chunk's bytes.
 //
 // Properties: the hello is exactly the 8 bytes docs/PROTOCOL.md gives; the client is done only
 // after a reply docs/PROTOCOL.md calls a valid accept, with no control data at all on any read; a
@@ -79,7 +81,13 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
       const auto out = m.output();
       MON_FUZZ_CHECK(!out.empty() && written + out.size() == sizeof hello_v1);
       std::size_t n = in.empty() ? out.size() : in.u8();
-      n = n == 0 ? 1 : (n > out.size() ? out.size() : n);
+      if (n == 0) {  // a glue bug: more reported written than there was
+        m.on_written(out.size() + 1);
+        MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::invalid);
+        check_sticky(m);
+        return;
+      }
+      n = n > out.size() ? out.size() : n;
       written += n;
       m.on_written(n);
       MON_FUZZ_CHECK(m.hello_started());
@@ -103,6 +111,12 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
     const auto space = m.input_space();
     MON_FUZZ_CHECK(!space.empty());
     std::size_t n = in.u16();
+    if (n == 0xffff) {  // a glue bug: more bytes reported than there was room for
+      m.on_read(space.size() + 1, false, ctl.status, ctl.data);
+      MON_FUZZ_CHECK(m.next() == want::failed);
+      check_sticky(m);
+      return;
+    }
     n = n == 0 ? 1 : (n > space.size() ? space.size() : n);
     const auto chunk = in.bytes(n);
     if (chunk.empty()) break;

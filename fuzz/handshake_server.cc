@@ -4,8 +4,10 @@
 // Input: u8 flags (bit 0 SOCK_SEQPACKET record mode, bit 1 the policy refuses), 12 bytes of
 // SO_PEERCRED (pid, uid, gid) as the fake kernel reports it, then events until the machine ends:
 //   want read:  an op byte (control_spec.hpp: credentials, descriptors, truncation, end of file),
-//               u16 chunk length (clipped to the space the machine offers), the chunk's bytes;
-//   want write: u8 number of bytes the socket takes (clipped; all of it once the input is used up).
+//               u16 chunk length (clipped to the space the machine offers; 0xffff: a glue bug
+//               reports one byte more than that), the chunk's bytes;
+//   want write: u8 number of bytes the socket takes (clipped; all of it once the input is used up;
+//               0: a glue bug reports one byte more than there was).
 //
 // Properties: the machine accepts only a hello that docs/PROTOCOL.md calls valid, every read of
 // which came with exactly the fake kernel's credentials; the identity it reports is SO_PEERCRED;
@@ -67,6 +69,15 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
       const auto space = m.input_space();
       MON_FUZZ_CHECK(!space.empty());
       std::size_t n = in.u16();
+      if (n == 0xffff) {
+        // A glue bug: more bytes reported than the machine offered room for. Refused, never read.
+        m.on_read(space.size() + 1, false, ctl.status, ctl.data);
+        MON_FUZZ_CHECK(m.next() == want::failed);
+        MON_FUZZ_CHECK(m.err().code == errc::invalid || m.err().code == errc::protocol ||
+                       m.err().code == errc::truncated);
+        check_sticky(m);
+        return;
+      }
       n = n == 0 ? 1 : (n > space.size() ? space.size() : n);
       const auto chunk = in.bytes(n);
       if (chunk.empty()) break;
@@ -99,7 +110,13 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
         }
       }
       std::size_t n = in.empty() ? out.size() : in.u8();
-      n = n == 0 ? 1 : (n > out.size() ? out.size() : n);
+      if (n == 0) {  // a glue bug: more reported written than there was
+        m.on_written(out.size() + 1);
+        MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::invalid);
+        check_sticky(m);
+        return;
+      }
+      n = n > out.size() ? out.size() : n;
       written.insert(written.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
       m.on_written(n);
     }
