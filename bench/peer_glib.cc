@@ -172,9 +172,7 @@ class glib_server {
 
 namespace bench::peers {
 
-const char* insns_modes() { return "fd_stream_glib hs_glib"; }
-
-bool run_insns_mode(const std::string& mode, long n) {
+bool glib_insns(const std::string& mode, long n) {
   if (mode == "fd_stream_glib") {
     auto sv = socket_pair(SOCK_STREAM);
     const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
