@@ -3,6 +3,7 @@
 // Every test that maps something touches every mapped page afterwards: had a check let a
 // truncatable or too-small file through, the test process would die of SIGBUS.
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -299,6 +300,30 @@ TEST(ShmSegment, ReadOnlyDescriptorWithoutWriteSealMapsReadOnlyButNotImmutable) 
                                shm_access::read_write)
                 .code(),
             errc::shmaccess);
+}
+
+TEST(ShmSegment, HolesPunchedUnderAReadOnlyMappingReadAsZerosNotSigbus) {  // C27's limit
+  test::fd_leak_check leaks;
+  auto s = shared_memory::create(4 * page);
+  ASSERT_TRUE(s);
+  std::memset(s.value().writable_bytes().data(), 0x11, 4 * page);
+  auto ro = shared_memory::map(unique_fd(reopen(s.value().fd(), O_RDONLY)), 4 * page,
+                               shm_access::read_only);
+  ASSERT_TRUE(ro) << to_string(ro.code());
+  // Without a write seal the sender may still drop pages (the size seals allow it); the mapping
+  // must survive that: it reads zeros, which is why read_only promises no stable contents.
+  ASSERT_EQ(::fallocate(s.value().fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                        static_cast<off_t>(2 * page)),
+            0);
+  EXPECT_EQ(touch_every_page(ro.value().bytes().data(), ro.value().size()), 3u * 0x11);
+  EXPECT_EQ(ro.value().bytes()[0], std::byte{0});
+  // With the write seal the kernel refuses the same punch.
+  auto sealed = shared_memory::create(page);
+  ASSERT_TRUE(sealed);
+  ASSERT_TRUE(sealed.value().seal(MON_SHM_SEAL_WRITE));
+  EXPECT_NE(::fallocate(sealed.value().fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                        static_cast<off_t>(page)),
+            0);
 }
 
 TEST(ShmSegment, BoundedMapTakesTheRealSizeUpToTheBound) {
