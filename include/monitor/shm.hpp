@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <span>
+#include <utility>
 
 #include "monitor/export.h"
 #include "monitor/monitor.h"
