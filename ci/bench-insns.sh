@@ -20,7 +20,7 @@ ir() {  # mode count -> total Ir
 }
 modes=(fd_stream_raw fd_stream_raw_framed fd_stream_monitor_c fd_stream_monitor_cpp
        fd_seqpacket_raw fd_seqpacket_monitor_c fd_seqpacket_monitor_cpp
-       hs_peercred_floor hs_raw hs_monitor_c hs_monitor_cpp)
+       hs_raw hs_peercred_floor hs_monitor_c hs_monitor_cpp)
 extra=$("$bin" list-peer-modes 2>/dev/null || true)
 printf '%-28s %14s %10s\n' mode "insns/op" "x raw"
 declare -A per
