@@ -32,6 +32,11 @@ step "fuzz: every target 15 s under libFuzzer (corpora replay in CTest: fuzz_rep
 step "benchmarks: quick run (keeps the suite building and running; figures are noise)" env MONITOR_BENCH_QUICK=1 MONITOR_BENCH_NO_DEPS=1 MONITOR_BENCH_OUT="$root/bench-quick" ci/bench.sh
 step "packaging: SONAME, version files, CHANGELOG, .deb (cpack)" ci/check-package.sh "$root/release"
 step "API reference: docs/API.md matches the headers" ci/gen-api-doc.py --check
+step "tsan (Clang): the whole suite, with tests/concurrency_test" ci/tsan.sh
+step "valgrind memcheck: integration and hostile suites (release build)" ci/valgrind.sh
+step "clang-tidy: src/ (.clang-tidy)" ci/clang-tidy.sh
+step "cppcheck: src/" ci/cppcheck.sh
+step "soak: smoke run (20,000 descriptors, 2,000 handshakes)" ci/soak.sh
 
 # Last: the full suite in the release configuration, so the run ends with CTest's summary line.
 step "release (GCC): tests" run_tests release
