@@ -26,10 +26,13 @@ int openat2_strict(int dirfd, const char* rel, int flags, bool beneath) noexcept
   open_how how{};
   how.flags = static_cast<unsigned long long>(flags);
   how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | (beneath ? RESOLVE_BENEATH : 0);
-  long r;
-  do {
+  // EAGAIN: a rename raced with RESOLVE_BENEATH's check. Retried a few times only: whoever can
+  // rename inside the grant must not be able to keep the single-threaded broker spinning.
+  long r = -1;
+  for (int attempt = 0; attempt < 8; ++attempt) {
     r = ::syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
-  } while (r < 0 && (errno == EINTR || errno == EAGAIN));  // EAGAIN: a concurrent rename, retry
+    if (r >= 0 || (errno != EINTR && errno != EAGAIN)) break;
+  }
   return static_cast<int>(r);
 #else
   (void)dirfd, (void)rel, (void)flags, (void)beneath;
