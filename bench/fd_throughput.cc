@@ -10,8 +10,9 @@ using namespace bench::fdimpl;
 
 template <class S, class R>
 void add(int type, bench::pair_kind kind, int nfds, const char* impl) {
-  benchmark::RegisterBenchmark(bench::fd_bench_name(type, kind, nfds, impl).c_str(),
-                               [=](benchmark::State& st) { bench::run_fd_pair<S, R>(st, type, kind, nfds); })
+  benchmark::RegisterBenchmark(
+      bench::fd_bench_name(type, kind, nfds, impl).c_str(),
+      [=](benchmark::State& st) { bench::run_fd_pair<S, R>(st, type, kind, nfds); })
       ->UseRealTime()
       ->MeasureProcessCPUTime();
 }

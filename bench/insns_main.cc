@@ -4,8 +4,9 @@
 // warm-up cancel out.
 //
 // fd modes send one message (32-byte payload, 1 descriptor) and receive it on the same socket pair;
-// hs modes run one whole handshake on a fresh non-blocking socket pair (client hello, server, client
-// reply), creating and closing the pair as part of the operation for every implementation alike.
+// hs modes run one whole handshake on a fresh non-blocking socket pair (client hello, server,
+// client reply), creating and closing the pair as part of the operation for every implementation
+// alike.
 #include <fcntl.h>
 
 #include <cstdio>
@@ -70,17 +71,28 @@ int main(int argc, char** argv) {
   }
   const std::string mode = argv[1];
   const long n = std::strtol(argv[2], nullptr, 10);
-  if (mode == "fd_stream_raw") fd_loop<raw_sender, raw_receiver>(SOCK_STREAM, n);
-  else if (mode == "fd_stream_raw_framed") fd_loop<raw_sender, raw_framed_receiver>(SOCK_STREAM, n);
-  else if (mode == "fd_stream_monitor_c") fd_loop<mon_c_sender, mon_c_receiver>(SOCK_STREAM, n);
-  else if (mode == "fd_stream_monitor_cpp") fd_loop<mon_cpp_sender, mon_cpp_receiver>(SOCK_STREAM, n);
-  else if (mode == "fd_seqpacket_raw") fd_loop<raw_sender, raw_receiver>(SOCK_SEQPACKET, n);
-  else if (mode == "fd_seqpacket_monitor_c") fd_loop<mon_c_sender, mon_c_receiver>(SOCK_SEQPACKET, n);
-  else if (mode == "fd_seqpacket_monitor_cpp") fd_loop<mon_cpp_sender, mon_cpp_receiver>(SOCK_SEQPACKET, n);
-  else if (mode == "hs_peercred_floor") hs_loop<peercred_client, peercred_server>(n);
-  else if (mode == "hs_raw") hs_loop<raw_client, raw_server>(n);
-  else if (mode == "hs_monitor_c") hs_loop<mon_c_client, mon_c_server>(n);
-  else if (mode == "hs_monitor_cpp") hs_loop<mon_cpp_client, mon_cpp_server>(n);
+  if (mode == "fd_stream_raw")
+    fd_loop<raw_sender, raw_receiver>(SOCK_STREAM, n);
+  else if (mode == "fd_stream_raw_framed")
+    fd_loop<raw_sender, raw_framed_receiver>(SOCK_STREAM, n);
+  else if (mode == "fd_stream_monitor_c")
+    fd_loop<mon_c_sender, mon_c_receiver>(SOCK_STREAM, n);
+  else if (mode == "fd_stream_monitor_cpp")
+    fd_loop<mon_cpp_sender, mon_cpp_receiver>(SOCK_STREAM, n);
+  else if (mode == "fd_seqpacket_raw")
+    fd_loop<raw_sender, raw_receiver>(SOCK_SEQPACKET, n);
+  else if (mode == "fd_seqpacket_monitor_c")
+    fd_loop<mon_c_sender, mon_c_receiver>(SOCK_SEQPACKET, n);
+  else if (mode == "fd_seqpacket_monitor_cpp")
+    fd_loop<mon_cpp_sender, mon_cpp_receiver>(SOCK_SEQPACKET, n);
+  else if (mode == "hs_peercred_floor")
+    hs_loop<peercred_client, peercred_server>(n);
+  else if (mode == "hs_raw")
+    hs_loop<raw_client, raw_server>(n);
+  else if (mode == "hs_monitor_c")
+    hs_loop<mon_c_client, mon_c_server>(n);
+  else if (mode == "hs_monitor_cpp")
+    hs_loop<mon_cpp_client, mon_cpp_server>(n);
   else if (!bench::peers::run_insns_mode(mode, n)) {
     std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
     return 2;

@@ -30,8 +30,8 @@ class dbus_listener {
     static int serial = 0;
     DBusError e;
     dbus_error_init(&e);
-    const std::string where = "unix:abstract=monitor-bench-dbus-" + std::to_string(::getpid()) + "-" +
-                              std::to_string(++serial);
+    const std::string where = "unix:abstract=monitor-bench-dbus-" + std::to_string(::getpid()) +
+                              "-" + std::to_string(++serial);
     srv_ = dbus_server_listen(where.c_str(), &e);
     check(srv_ != nullptr, "dbus_server_listen");
     const char* mechanisms[] = {"EXTERNAL", nullptr};
@@ -100,7 +100,8 @@ DBusConnection* dbus_connect(const std::string& address) {
 
 // Runs the connection's blocking I/O until its side of the authentication is done.
 void dbus_authenticate(DBusConnection* c) {
-  while (!dbus_connection_get_is_authenticated(c)) check(dbus_connection_read_write(c, -1), "dbus: auth");
+  while (!dbus_connection_get_is_authenticated(c))
+    check(dbus_connection_read_write(c, -1), "dbus: auth");
 }
 
 // Server side: the identity libdbus verified.
@@ -129,8 +130,8 @@ void dbus_send_fd(DBusConnection* c, int fd) {
   dbus_connection_flush(c);
 }
 
-// Takes one message if one is queued: 1 = a descriptor message (closed), 0 = none yet, -1 = the peer
-// went away.
+// Takes one message if one is queued: 1 = a descriptor message (closed), 0 = none yet, -1 = the
+// peer went away.
 int dbus_take(DBusConnection* c) {
   DBusMessage* m = dbus_connection_pop_message(c);
   if (m == nullptr) return 0;
@@ -143,8 +144,8 @@ int dbus_take(DBusConnection* c) {
   int fd = -1;
   const unsigned char* p = nullptr;
   int n = 0;
-  check(dbus_message_get_args(m, &e, DBUS_TYPE_UNIX_FD, &fd, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &p, &n,
-                              DBUS_TYPE_INVALID) &&
+  check(dbus_message_get_args(m, &e, DBUS_TYPE_UNIX_FD, &fd, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &p,
+                              &n, DBUS_TYPE_INVALID) &&
             n == static_cast<int>(bench::payload_len) && fd >= 0,
         "dbus: message");
   ::close(fd);  // libdbus hands out a duplicate; its own copy goes with the message
@@ -190,7 +191,8 @@ void run_dbus_fd(benchmark::State& state) {
   dbus_drop(client);
   srv.join();
   const double elapsed = bench::seconds_since(t0);
-  check(received.load() == static_cast<std::uint64_t>(state.iterations()) + 2000, "dbus lost messages");
+  check(received.load() == static_cast<std::uint64_t>(state.iterations()) + 2000,
+        "dbus lost messages");
   ::close(devnull);
   const auto iters = static_cast<double>(state.iterations());
   allocs.report(state, iters);
@@ -240,14 +242,15 @@ void run_dbus_latency(benchmark::State& state, const std::string& name, bool pin
 }
 
 [[maybe_unused]] const bool registered = [] {
-  benchmark::RegisterBenchmark(bench::fd_bench_name(SOCK_STREAM, bench::pair_kind::thread, 1, "dbus").c_str(),
-                               run_dbus_fd)
+  benchmark::RegisterBenchmark(
+      bench::fd_bench_name(SOCK_STREAM, bench::pair_kind::thread, 1, "dbus").c_str(), run_dbus_fd)
       ->UseRealTime()
       ->MeasureProcessCPUTime();
   for (bool pinned : {true, false}) {
     const std::string name = bench::latency_bench_name(pinned, "dbus");
-    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) { run_dbus_latency(st, name, pinned); })
-        ->UseRealTime();
+    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
+      run_dbus_latency(st, name, pinned);
+    })->UseRealTime();
   }
   return true;
 }();
@@ -273,7 +276,8 @@ bool dbus_insns(const std::string& mode, long n) {
     for (long i = 0; i < 100 + n; ++i) {
       dbus_send_fd(client, devnull);
       int r = 0;
-      while ((r = dbus_take(server)) == 0) check(dbus_connection_read_write(server, 0), "dbus: read");
+      while ((r = dbus_take(server)) == 0)
+        check(dbus_connection_read_write(server, 0), "dbus: read");
       check(r == 1, "dbus: message");
     }
     dbus_drop(client);

@@ -30,7 +30,9 @@ GSocket* wrap(int fd) {
 class glib_sender {
  public:
   glib_sender(int fd, int /*type*/, std::span<const int> fds)
-      : sock_(wrap(fd)), fd_(fds.empty() ? -1 : fds[0]), header_(bench::frame_header(1, bench::payload_len)) {}
+      : sock_(wrap(fd)),
+        fd_(fds.empty() ? -1 : fds[0]),
+        header_(bench::frame_header(1, bench::payload_len)) {}
   ~glib_sender() { g_object_unref(sock_); }
   glib_sender(const glib_sender&) = delete;
   glib_sender& operator=(const glib_sender&) = delete;
@@ -39,8 +41,10 @@ class glib_sender {
     GUnixFDList* list = g_unix_fd_list_new();
     check(g_unix_fd_list_append(list, fd_, &err) >= 0, "g_unix_fd_list_append");
     GSocketControlMessage* msg = g_unix_fd_message_new_with_fd_list(list);
-    GOutputVector v[2] = {{header_.data(), header_.size()}, {bench::payload().data(), bench::payload_len}};
-    const gssize n = g_socket_send_message(sock_, nullptr, v, 2, &msg, 1, G_SOCKET_MSG_NONE, nullptr, &err);
+    GOutputVector v[2] = {{header_.data(), header_.size()},
+                          {bench::payload().data(), bench::payload_len}};
+    const gssize n =
+        g_socket_send_message(sock_, nullptr, v, 2, &msg, 1, G_SOCKET_MSG_NONE, nullptr, &err);
     check(n == 8 + static_cast<gssize>(bench::payload_len), "g_socket_send_message");
     g_object_unref(msg);
     g_object_unref(list);
@@ -65,7 +69,8 @@ class glib_receiver {
     GSocketControlMessage** msgs = nullptr;
     gint num = 0;
     gint flags = 0;
-    const gssize n = g_socket_receive_message(sock_, nullptr, &v, 1, &msgs, &num, &flags, nullptr, &err);
+    const gssize n =
+        g_socket_receive_message(sock_, nullptr, &v, 1, &msgs, &num, &flags, nullptr, &err);
     check(n >= 0, "g_socket_receive_message");
     int got = 0;
     for (gint i = 0; i < num; ++i) {
@@ -88,10 +93,12 @@ class glib_receiver {
   GSocket* sock_;
 };
 
-// Handshake: credentials one way (GLib turns SO_PASSCRED on and off around its read), the accept back.
+// Handshake: credentials one way (GLib turns SO_PASSCRED on and off around its read), the accept
+// back.
 class glib_client {
  public:
-  explicit glib_client(int fd) : sock_(wrap(fd)), conn_(g_socket_connection_factory_create_connection(sock_)) {}
+  explicit glib_client(int fd)
+      : sock_(wrap(fd)), conn_(g_socket_connection_factory_create_connection(sock_)) {}
   ~glib_client() {
     g_object_unref(conn_);
     g_object_unref(sock_);
@@ -101,11 +108,13 @@ class glib_client {
   bool step() {
     GError* err = nullptr;
     if (!sent_) {
-      check(g_unix_connection_send_credentials(G_UNIX_CONNECTION(conn_), nullptr, &err), "g_unix_connection_send_credentials");
+      check(g_unix_connection_send_credentials(G_UNIX_CONNECTION(conn_), nullptr, &err),
+            "g_unix_connection_send_credentials");
       sent_ = true;
     }
     std::array<unsigned char, 8> in{};
-    const gssize n = g_socket_receive(sock_, reinterpret_cast<gchar*>(in.data()), in.size(), nullptr, &err);
+    const gssize n =
+        g_socket_receive(sock_, reinterpret_cast<gchar*>(in.data()), in.size(), nullptr, &err);
     check(n == 8 && in == bench::hsimpl::accept_msg, "glib client: reply");
     return true;
   }
@@ -118,7 +127,8 @@ class glib_client {
 
 class glib_server {
  public:
-  explicit glib_server(int fd) : sock_(wrap(fd)), conn_(g_socket_connection_factory_create_connection(sock_)) {}
+  explicit glib_server(int fd)
+      : sock_(wrap(fd)), conn_(g_socket_connection_factory_create_connection(sock_)) {}
   ~glib_server() {
     g_object_unref(conn_);
     g_object_unref(sock_);
@@ -127,7 +137,8 @@ class glib_server {
   glib_server& operator=(const glib_server&) = delete;
   bool step() {
     GError* err = nullptr;
-    GCredentials* claimed = g_unix_connection_receive_credentials(G_UNIX_CONNECTION(conn_), nullptr, &err);
+    GCredentials* claimed =
+        g_unix_connection_receive_credentials(G_UNIX_CONNECTION(conn_), nullptr, &err);
     check(claimed != nullptr, "g_unix_connection_receive_credentials");
     GCredentials* kernel = g_socket_get_credentials(sock_, &err);  // SO_PEERCRED
     check(kernel != nullptr && g_credentials_is_same_user(claimed, kernel, &err) &&
@@ -135,8 +146,8 @@ class glib_server {
           "glib server: credentials differ");
     g_object_unref(kernel);
     g_object_unref(claimed);
-    const gssize n = g_socket_send(sock_, reinterpret_cast<const gchar*>(bench::hsimpl::accept_msg.data()), 8,
-                                   nullptr, &err);
+    const gssize n = g_socket_send(
+        sock_, reinterpret_cast<const gchar*>(bench::hsimpl::accept_msg.data()), 8, nullptr, &err);
     check(n == 8, "glib server: reply");
     return true;
   }
@@ -151,7 +162,8 @@ class glib_server {
     for (auto kind : {bench::pair_kind::thread, bench::pair_kind::process}) {
       benchmark::RegisterBenchmark(bench::fd_bench_name(type, kind, 1, "glib").c_str(),
                                    [=](benchmark::State& st) {
-                                     bench::run_fd_pair<glib_sender, glib_receiver>(st, type, kind, 1);
+                                     bench::run_fd_pair<glib_sender, glib_receiver>(st, type, kind,
+                                                                                    1);
                                    })
           ->UseRealTime()
           ->MeasureProcessCPUTime();
@@ -161,8 +173,15 @@ class glib_server {
     const std::string name = bench::latency_bench_name(pinned, "glib");
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
       bench::run_latency(
-          st, name, pinned, [](int fd) { glib_client c(fd); (void)c.step(); },
-          [](int fd) { glib_server s(fd); (void)s.step(); });
+          st, name, pinned,
+          [](int fd) {
+            glib_client c(fd);
+            (void)c.step();
+          },
+          [](int fd) {
+            glib_server s(fd);
+            (void)s.step();
+          });
     })->UseRealTime();
   }
   return true;
@@ -200,7 +219,8 @@ bool glib_insns(const std::string& mode, long n) {
         glib_server s(sv[1]);
         GSocket* cs = wrap(sv[0]);
         GSocketConnection* cc = g_socket_connection_factory_create_connection(cs);
-        check(g_unix_connection_send_credentials(G_UNIX_CONNECTION(cc), nullptr, &err), "send_credentials");
+        check(g_unix_connection_send_credentials(G_UNIX_CONNECTION(cc), nullptr, &err),
+              "send_credentials");
         g_object_unref(cc);
         g_object_unref(cs);
         (void)s.step();

@@ -95,11 +95,12 @@ void round_trip(std::size_t num_fds, bool with_creds, const mon::peer_credential
   alignas(cmsghdr) std::byte buf[mon::cmsg::max_space];
   const std::size_t need = mon::cmsg::receive_space(num_fds, with_creds);
   MON_FUZZ_CHECK(need <= sizeof buf);
-  const auto len = mon::cmsg::encode(std::span<std::byte>(buf, need), fds, with_creds ? &creds : nullptr);
+  const auto len =
+      mon::cmsg::encode(std::span<std::byte>(buf, need), fds, with_creds ? &creds : nullptr);
   MON_FUZZ_CHECK(len.ok() && len.value() <= need);
   control_data out;
-  const auto r = mon::cmsg::decode(std::span<const std::byte>(buf, len.value()), 0,
-                                   {num_fds, true}, out);
+  const auto r =
+      mon::cmsg::decode(std::span<const std::byte>(buf, len.value()), 0, {num_fds, true}, out);
   MON_FUZZ_CHECK(r.ok());
   MON_FUZZ_CHECK(out.fds.size() == num_fds);
   for (std::size_t i = 0; i < num_fds; ++i) MON_FUZZ_CHECK(out.fds[i].get() == fds[i]);
@@ -135,7 +136,8 @@ void round_trip(std::size_t num_fds, bool with_creds, const mon::peer_credential
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fz::input in(data, size);
   const std::uint8_t fl = in.u8();
-  const int msg_flags = (fl & 1 ? MSG_CTRUNC : 0) | (fl & 2 ? MSG_TRUNC : 0) | (fl & 4 ? MSG_EOR : 0);
+  const int msg_flags =
+      (fl & 1 ? MSG_CTRUNC : 0) | (fl & 2 ? MSG_TRUNC : 0) | (fl & 4 ? MSG_EOR : 0);
   std::size_t max_fds = in.u8();
   if (max_fds > mon::max_fds) max_fds = mon::max_fds;
   const std::uint8_t opts = in.u8();

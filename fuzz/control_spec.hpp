@@ -1,6 +1,7 @@
 // The control data of one read, as a handshake or frame input describes it, built into a real
-// control buffer (with real descriptors) and decoded by cmsg::decode, exactly as src/sys/ does after
-// recvmsg. The input never names a descriptor number: it says how many, and fd_ledger makes them.
+// control buffer (with real descriptors) and decoded by cmsg::decode, exactly as src/sys/ does
+// after recvmsg. The input never names a descriptor number: it says how many, and fd_ledger makes
+// them.
 //
 // The op byte of a read:
 //   bits 0-1  credentials: 0 the fake kernel's (the peer's), 1 none, 2 others (12 input bytes),

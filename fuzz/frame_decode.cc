@@ -18,10 +18,10 @@
 // Properties: a completed frame is exactly encode_header(its header) followed by its payload, its
 // descriptors are exactly those that came with its first byte and number what the header says,
 // within the limits; errc::toobig only for a frame over max_payload that was read to its end; the
-// decoder never asks for 0 bytes nor for bytes past the frame; decode_header(encode_header(h)) == h;
-// every descriptor is closed (by the decoder, or by us after taking a complete frame). The frame's
-// codec sits on src/wire: a writer never writes past its buffer and its error is sticky, a reader
-// gives back exactly what was written (big-endian) and a failed read moves nothing.
+// decoder never asks for 0 bytes nor for bytes past the frame; decode_header(encode_header(h)) ==
+// h; every descriptor is closed (by the decoder, or by us after taking a complete frame). The
+// frame's codec sits on src/wire: a writer never writes past its buffer and its error is sticky, a
+// reader gives back exactly what was written (big-endian) and a failed read moves nothing.
 #include <cstring>
 #include <vector>
 
@@ -49,7 +49,8 @@ struct frame_log {  // what the current frame was made of, as we gave it
 bool spec_header(std::span<const std::uint8_t> b, std::uint8_t& num_fds, std::uint32_t& len) {
   if (b.size() < 8 || b[0] != 'm' || b[1] != 'F' || b[2] != 1) return false;
   num_fds = b[3];
-  len = (std::uint32_t{b[4]} << 24) | (std::uint32_t{b[5]} << 16) | (std::uint32_t{b[6]} << 8) | b[7];
+  len =
+      (std::uint32_t{b[4]} << 24) | (std::uint32_t{b[5]} << 16) | (std::uint32_t{b[6]} << 8) | b[7];
   return num_fds <= 253 && len <= MON_BUFFER_LIMIT;
 }
 
@@ -181,7 +182,8 @@ void run_records(fz::input& in, const mon::frame::limits& lim) {
   }
 }
 
-// decode_header(encode_header(h)) == h for every valid h; bytes that decode re-encode to themselves.
+// decode_header(encode_header(h)) == h for every valid h; bytes that decode re-encode to
+// themselves.
 void header_round_trip(std::span<const std::uint8_t, 8> b) {
   const auto d = mon::frame::decode_header(b);
   std::uint8_t num_fds = 0;
@@ -214,9 +216,21 @@ void run_wire(fz::input& in) {
     item it{static_cast<std::uint8_t>(in.u8() % 4), 0, {}};
     std::size_t width = 0;
     switch (it.kind) {
-      case 0: it.value = in.u8(); w.u8(static_cast<std::uint8_t>(it.value)); width = 1; break;
-      case 1: it.value = in.u16(); w.u16(static_cast<std::uint16_t>(it.value)); width = 2; break;
-      case 2: it.value = in.u32(); w.u32(it.value); width = 4; break;
+      case 0:
+        it.value = in.u8();
+        w.u8(static_cast<std::uint8_t>(it.value));
+        width = 1;
+        break;
+      case 1:
+        it.value = in.u16();
+        w.u16(static_cast<std::uint16_t>(it.value));
+        width = 2;
+        break;
+      case 2:
+        it.value = in.u32();
+        w.u32(it.value);
+        width = 4;
+        break;
       default: {
         const auto b = in.bytes(in.u8() % 16);
         it.bytes.assign(b.begin(), b.end());
@@ -239,9 +253,15 @@ void run_wire(fz::input& in) {
     std::uint32_t v32 = 0;
     std::span<const std::uint8_t> b;
     switch (it.kind) {
-      case 0: MON_FUZZ_CHECK(r.u8(v8) && v8 == it.value); break;
-      case 1: MON_FUZZ_CHECK(r.u16(v16) && v16 == it.value); break;
-      case 2: MON_FUZZ_CHECK(r.u32(v32) && v32 == it.value); break;
+      case 0:
+        MON_FUZZ_CHECK(r.u8(v8) && v8 == it.value);
+        break;
+      case 1:
+        MON_FUZZ_CHECK(r.u16(v16) && v16 == it.value);
+        break;
+      case 2:
+        MON_FUZZ_CHECK(r.u32(v32) && v32 == it.value);
+        break;
       default:
         MON_FUZZ_CHECK(r.bytes(it.bytes.size(), b) && b.size() == it.bytes.size());
         MON_FUZZ_CHECK(b.empty() || std::memcmp(b.data(), it.bytes.data(), b.size()) == 0);
@@ -255,8 +275,8 @@ void run_wire(fz::input& in) {
   std::span<const std::uint8_t> b;
   mon::wire::reader child(std::span<const std::uint8_t>{});
   static constexpr std::uint8_t magic[] = {'m', 'F'};
-  MON_FUZZ_CHECK(!r.u8(v8) && !r.u16(v16) && !r.u32(v32) && !r.bytes(1, b) && !r.u16_prefixed(child) &&
-                 !r.expect(magic) && r.remaining() == 0);
+  MON_FUZZ_CHECK(!r.u8(v8) && !r.u16(v16) && !r.u32(v32) && !r.bytes(1, b) &&
+                 !r.u16_prefixed(child) && !r.expect(magic) && r.remaining() == 0);
 
   // A u16-prefixed field and a magic over the raw bytes of the input's rest.
   const auto raw = in.rest();

@@ -20,12 +20,12 @@
 #include "monitor/credentials.hpp"
 
 // A property the target promises; a failure is a finding, not a harness problem.
-#define MON_FUZZ_CHECK(cond)                                                                   \
-  do {                                                                                         \
-    if (!(cond)) {                                                                             \
+#define MON_FUZZ_CHECK(cond)                                                                 \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "fuzz property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                            \
-    }                                                                                          \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)
 
 namespace mon::fuzz {
@@ -115,7 +115,8 @@ class fd_ledger {
   }
   // Is fd an open descriptor of our pipe (the same open file description's inode)?
   static bool same_file(int fd) noexcept {
-    struct stat a {}, b {};
+    struct stat a {
+    }, b{};
     if (::fstat(fd, &a) != 0 || ::fstat(origin(), &b) != 0) return false;
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
   }

@@ -12,7 +12,8 @@
 // Properties: the hello is exactly the 8 bytes docs/PROTOCOL.md gives; the client is done only
 // after a reply docs/PROTOCOL.md calls a valid accept, with no control data at all on any read; a
 // deny ends in errc::denied with the reason it carried; a server whose uid is not the required one
-// gets no hello at all; every failure is sticky; every descriptor the control data carried is closed.
+// gets no hello at all; every failure is sticky; every descriptor the control data carried is
+// closed.
 #include <cstring>
 #include <vector>
 
@@ -51,7 +52,8 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
   MON_FUZZ_CHECK(m.next() == want::write && !m.hello_started());
   {
     const auto out = m.output();
-    MON_FUZZ_CHECK(out.size() == sizeof hello_v1 && std::memcmp(out.data(), hello_v1, out.size()) == 0);
+    MON_FUZZ_CHECK(out.size() == sizeof hello_v1 &&
+                   std::memcmp(out.data(), hello_v1, out.size()) == 0);
   }
   if (flags & 2) {
     const mon::peer_credentials server = fz::read_credentials(in);

@@ -12,7 +12,8 @@
 // Properties: the machine accepts only a hello that docs/PROTOCOL.md calls valid, every read of
 // which came with exactly the fake kernel's credentials; the identity it reports is SO_PEERCRED;
 // an accept is written only after the policy said yes; a refusal is a well-formed deny whose reason
-// the machine reports; every failure is sticky; every descriptor the control data carried is closed.
+// the machine reports; every failure is sticky; every descriptor the control data carried is
+// closed.
 #include <cstring>
 #include <vector>
 

@@ -243,15 +243,24 @@ void handshake_seeds() {
       {"policy-deny-stream", SOCK_STREAM, true, {}, false},
       {"policy-deny-seqpacket", SOCK_SEQPACKET, true, {}, false},
       {"version-deny", SOCK_STREAM, false, {'m', 'o', 'n', 'H', 2, 1, 0, 0}, false},
-      {"extension-accept", SOCK_STREAM, false, {'m', 'o', 'n', 'H', 1, 1, 0, 6, 0, 7, 0, 2, 'h', 'i'}, false},
-      {"extension-critical", SOCK_STREAM, false, {'m', 'o', 'n', 'H', 1, 1, 0, 4, 0x80, 1, 0, 0}, false},
+      {"extension-accept",
+       SOCK_STREAM,
+       false,
+       {'m', 'o', 'n', 'H', 1, 1, 0, 6, 0, 7, 0, 2, 'h', 'i'},
+       false},
+      {"extension-critical",
+       SOCK_STREAM,
+       false,
+       {'m', 'o', 'n', 'H', 1, 1, 0, 4, 0x80, 1, 0, 0},
+       false},
       {"wrong-type", SOCK_SEQPACKET, false, {'m', 'o', 'n', 'H', 1, 2, 0, 0}, false},
       {"forged-uid", SOCK_STREAM, false, {}, true},
   };
   const bool root = ::geteuid() == 0;
   for (const auto& v : variants) {
     if (v.forge && !root) continue;  // the kernel lets only a privileged sender claim another uid
-    const transcript t = record_handshake(v.type, v.refuse, v.hello.empty() ? nullptr : &v.hello, v.forge);
+    const transcript t =
+        record_handshake(v.type, v.refuse, v.hello.empty() ? nullptr : &v.hello, v.forge);
     const unsigned flags = (v.type == SOCK_SEQPACKET ? 1 : 0) | (v.refuse ? 2 : 0);
     for (std::size_t split : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
       if (split && v.type == SOCK_SEQPACKET) continue;
@@ -302,7 +311,8 @@ void frame_seeds() {
     if (::socketpair(AF_UNIX, v.type | SOCK_CLOEXEC, 0, sv) != 0) die("socketpair");
     mon::message_buffer msg;
     bytes payload(v.payload);
-    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>('a' + i % 26);
+    for (std::size_t i = 0; i < payload.size(); ++i)
+      payload[i] = static_cast<std::uint8_t>('a' + i % 26);
     if (!msg.append(std::as_bytes(std::span<const std::uint8_t>(payload)))) die("append");
     std::vector<int> fds;
     for (int i = 0; i < v.num_fds; ++i) fds.push_back(::dup(2));
@@ -360,13 +370,16 @@ void frame_seeds() {
     for (const auto& r : reads) put(whole, r.data);
     put_u8(s, static_cast<unsigned>(v.num_fds));
     put_u16(s, static_cast<unsigned>(whole.size() > 512 ? 512 : whole.size()));
-    s.insert(s.end(), whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(whole.size() > 512 ? 512 : whole.size()));
+    s.insert(s.end(), whole.begin(),
+             whole.begin() + static_cast<std::ptrdiff_t>(whole.size() > 512 ? 512 : whole.size()));
     save("socket_roundtrip", std::string("frames-") + v.name, s);
     bytes rt;
     put_u8(rt, (seq ? 1 : 0) | (2 << 1));
     put_u8(rt, v.num_fds ? 1 : 0);
     put_u16(rt, static_cast<unsigned>(payload.size() > 512 ? 512 : payload.size()));
-    rt.insert(rt.end(), payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(payload.size() > 512 ? 512 : payload.size()));
+    rt.insert(
+        rt.end(), payload.begin(),
+        payload.begin() + static_cast<std::ptrdiff_t>(payload.size() > 512 ? 512 : payload.size()));
     save("socket_roundtrip", std::string("roundtrip-") + v.name, rt);
     ::close(sv[0]);
     ::close(sv[1]);
@@ -405,11 +418,11 @@ void wire_seeds() {
     put_u16(w, 0);
     put_u8(w, 0);
     put_u8(w, cap);
-    put_u8(w, 0), put_u8(w, 'm');                          // u8
-    put_u8(w, 1), put_u16(w, 0x4601);                      // u16
-    put_u8(w, 2), put_u32(w, 0x04000000);                  // u32
+    put_u8(w, 0), put_u8(w, 'm');                              // u8
+    put_u8(w, 1), put_u16(w, 0x4601);                          // u16
+    put_u8(w, 2), put_u32(w, 0x04000000);                      // u32
     put_u8(w, 3), put_u8(w, 4), put(w, {'m', 'o', 'n', 'H'});  // bytes
-    put(w, {0, 3, 'm', 'F', 1});                           // the rest: a u16-prefixed field
+    put(w, {0, 3, 'm', 'F', 1});                               // the rest: a u16-prefixed field
     save("frame_decode", cap > 8 ? "wire-fits" : "wire-overflows", w);
   }
 }

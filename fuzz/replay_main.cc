@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "replay: cannot read %s\n", f.c_str());
       return 2;
     }
-    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
     // A copy of exactly the file's length: reading past it is then a sanitizer-visible overflow.
     std::vector<std::uint8_t> data(bytes.begin(), bytes.end());
     LLVMFuzzerTestOneInput(data.empty() ? nullptr : data.data(), data.size());

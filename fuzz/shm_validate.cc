@@ -1,5 +1,6 @@
 // Fuzz target: the shared-memory validation (src/shm/validate.cc: shm::check, shm::to_error,
-// shm::to_string), with any facts a kernel could report about a received descriptor and any request.
+// shm::to_string), with any facts a kernel could report about a received descriptor and any
+// request.
 //
 // Input (missing bytes read as 0): u32 F_GETFL flags, u8 selectors, u32 seals, u32 st_mode,
 //   u64 st_size, u32 f_type, u64 min_len, u64 max_len, u8 access (0 read_write, 1 read_only,
@@ -33,10 +34,10 @@ struct oracle_in {
 bool oracle_ok(const oracle_in& o) {
   const bool request_ok = o.min_len >= 1 && o.min_len <= o.max_len &&
                           o.max_len <= static_cast<std::uint64_t>(INT64_MAX) && o.access <= 2;
-  const bool is_memfd = (o.flags & 010000000) == 0           // not O_PATH
-                        && (o.mode & 0170000) == 0100000     // S_ISREG
-                        && o.seals_known                     // F_GET_SEALS works
-                        && o.fs == 0x01021994;               // TMPFS_MAGIC
+  const bool is_memfd = (o.flags & 010000000) == 0                        // not O_PATH
+                        && (o.mode & 0170000) == 0100000                  // S_ISREG
+                        && o.seals_known                                  // F_GET_SEALS works
+                        && o.fs == 0x01021994;                            // TMPFS_MAGIC
   const bool size_sealed = (o.seals & 0x2) != 0 && (o.seals & 0x4) != 0;  // SHRINK, GROW
   const unsigned acc = o.flags & 3;
   const bool write_sealed = (o.seals & 0x8) != 0 || (o.seals & 0x10) != 0;

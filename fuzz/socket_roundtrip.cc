@@ -39,7 +39,8 @@ struct sent_message {
 // One sendmsg of bytes with k real descriptors and optionally credentials. False: not sent.
 bool raw_send(int fd, std::span<const std::uint8_t> bytes, std::size_t k, int creds_mode,
               fz::fd_ledger& ledger) {
-  alignas(cmsghdr) unsigned char control[CMSG_SPACE(8 * sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
+  alignas(
+      cmsghdr) unsigned char control[CMSG_SPACE(8 * sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
   std::size_t used = 0;
   std::vector<int> fds;
   for (std::size_t i = 0; i < k; ++i) fds.push_back(ledger.make());
@@ -148,7 +149,8 @@ void round_trip(fz::input& in, int tx, int rx) {
     int got = -1;
     MON_FUZZ_CHECK(mon_ipc_recv_fd(rx, back, &got) == MON_OK);
     MON_FUZZ_CHECK(mon_buffer_len(back) == m.bytes.size());
-    MON_FUZZ_CHECK(m.bytes.empty() || std::memcmp(mon_buffer_data(back), m.bytes.data(), m.bytes.size()) == 0);
+    MON_FUZZ_CHECK(m.bytes.empty() ||
+                   std::memcmp(mon_buffer_data(back), m.bytes.data(), m.bytes.size()) == 0);
     MON_FUZZ_CHECK((got >= 0) == m.with_fd);
     if (got >= 0) {
       MON_FUZZ_CHECK(got != fz::fd_ledger::origin() && fz::fd_ledger::same_file(got));

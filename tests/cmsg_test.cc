@@ -152,7 +152,8 @@ TEST(CmsgDecode, PidfdIsClosedAndRefused) {
 
 TEST(CmsgDecode, UnknownTypesAndLevelsAreRefused) {
   const int value = 7;
-  for (auto [level, type] : {std::pair{int{SOL_SOCKET}, 99}, std::pair{int{SOL_IP}, int{SCM_RIGHTS}}}) {
+  for (auto [level, type] :
+       {std::pair{int{SOL_SOCKET}, 99}, std::pair{int{SOL_IP}, int{SCM_RIGHTS}}}) {
     control_builder b;
     b.add(level, type, &value, sizeof value);
     control_data out;
@@ -255,8 +256,8 @@ TEST(CmsgEncode, RefusesBadInput) {
   EXPECT_EQ(encode(buf, negative, nullptr).code(), errc::invalid);
   std::vector<int> too_many(max_fds + 1, 0);
   EXPECT_EQ(encode(buf, too_many, nullptr).code(), errc::invalid);
-  EXPECT_EQ(encode(std::span<std::byte>(buf, 8), std::span<const int>(negative, 0), nullptr).value(),
-            0u);
+  EXPECT_EQ(
+      encode(std::span<std::byte>(buf, 8), std::span<const int>(negative, 0), nullptr).value(), 0u);
 }
 
 TEST(CmsgSpace, CoversTheLargestMessage) {

@@ -25,8 +25,7 @@ struct feed_result {
 };
 
 feed_result feed(stream_decoder& d, const std::vector<std::uint8_t>& bytes, std::size_t piece,
-                 fd_list* fds = nullptr, std::size_t fd_at = 0,
-                 result<void> control = {}) {
+                 fd_list* fds = nullptr, std::size_t fd_at = 0, result<void> control = {}) {
   feed_result out;
   std::size_t off = 0;
   while (off < bytes.size()) {

@@ -1,4 +1,5 @@
-// Descriptor passing over real sockets: boundaries, ownership, close-on-exec, non-blocking progress.
+// Descriptor passing over real sockets: boundaries, ownership, close-on-exec, non-blocking
+// progress.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -177,8 +178,9 @@ TEST(MessageStream, PartialFrameOnANonBlockingSocketResumes) {
   auto pair = make_pair(SOCK_STREAM, /*nonblocking=*/true);
   auto passenger = test::some_fd();
   const std::string payload = "resumable";
-  auto bytes = test::frame_bytes(1, static_cast<std::uint32_t>(payload.size()),
-                                 {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
+  auto bytes =
+      test::frame_bytes(1, static_cast<std::uint32_t>(payload.size()),
+                        {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
   const int fds[] = {passenger.get()};
   test::raw_send(pair.a.get(), std::span<const std::uint8_t>(bytes).first(3), fds);
   mon_buffer* in = mon_buffer_new(0);

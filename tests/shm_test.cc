@@ -3,12 +3,12 @@
 // Every test that maps something touches every mapped page afterwards: had a check let a
 // truncatable or too-small file through, the test process would die of SIGBUS.
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <gtest/gtest.h>
+#include <linux/falloc.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -125,8 +125,8 @@ TEST(ShmValidate, BothSizeSealsAreRequiredWhateverElseIsSet) {
     f.seals = seals;
     for (access a : {access::read_write, access::read_only, access::immutable}) {
       const auto d = shm::check(f, want(4096, 4096, a));
-      const bool size_sealed = (seals & (shm::seal_shrink | shm::seal_grow)) ==
-                               (shm::seal_shrink | shm::seal_grow);
+      const bool size_sealed =
+          (seals & (shm::seal_shrink | shm::seal_grow)) == (shm::seal_shrink | shm::seal_grow);
       if (!size_sealed) {
         EXPECT_EQ(d.why, verdict::missing_size_seals) << seals;
       }
@@ -289,17 +289,17 @@ TEST(ShmSegment, ReadOnlyDescriptorWithoutWriteSealMapsReadOnlyButNotImmutable) 
   test::fd_leak_check leaks;
   auto s = shared_memory::create(page);
   ASSERT_TRUE(s);
-  auto ro = shared_memory::map(unique_fd(reopen(s.value().fd(), O_RDONLY)), page,
-                               shm_access::read_only);
+  auto ro =
+      shared_memory::map(unique_fd(reopen(s.value().fd(), O_RDONLY)), page, shm_access::read_only);
   ASSERT_TRUE(ro) << to_string(ro.code());
-  EXPECT_EQ(shared_memory::map(unique_fd(reopen(s.value().fd(), O_RDONLY)), page,
-                               shm_access::immutable)
-                .code(),
-            errc::notsealed);
-  EXPECT_EQ(shared_memory::map(unique_fd(reopen(s.value().fd(), O_RDONLY)), page,
-                               shm_access::read_write)
-                .code(),
-            errc::shmaccess);
+  EXPECT_EQ(
+      shared_memory::map(unique_fd(reopen(s.value().fd(), O_RDONLY)), page, shm_access::immutable)
+          .code(),
+      errc::notsealed);
+  EXPECT_EQ(
+      shared_memory::map(unique_fd(reopen(s.value().fd(), O_RDONLY)), page, shm_access::read_write)
+          .code(),
+      errc::shmaccess);
 }
 
 TEST(ShmSegment, HolesPunchedUnderAReadOnlyMappingReadAsZerosNotSigbus) {  // C27's limit
@@ -607,9 +607,7 @@ TEST(ShmHostile, WritableSegmentWhereImmutableWasExpected) {  // C27
 TEST(ShmHostile, FutureWriteSealWhereImmutableWasExpected) {  // C27: the sender still writes
   test::fd_leak_check leaks;
   auto r = run_hostile(
-      [](int) {
-        return raw_sealed_memfd(page, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE);
-      },
+      [](int) { return raw_sealed_memfd(page, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE); },
       page, page, MON_SHM_IMMUTABLE);
   EXPECT_EQ(r.rc, MON_ERR_NOTSEALED);
 }

@@ -46,8 +46,13 @@ inline const std::array<unsigned char, payload_len>& payload() {
 // The 8-byte frame header of docs/PROTOCOL.md, written by the raw twins so the bytes on the wire
 // are the library's to the byte.
 inline std::array<unsigned char, 8> frame_header(unsigned num_fds, std::uint32_t len) {
-  return {'m', 'F', 1, static_cast<unsigned char>(num_fds), static_cast<unsigned char>(len >> 24),
-          static_cast<unsigned char>(len >> 16), static_cast<unsigned char>(len >> 8),
+  return {'m',
+          'F',
+          1,
+          static_cast<unsigned char>(num_fds),
+          static_cast<unsigned char>(len >> 24),
+          static_cast<unsigned char>(len >> 16),
+          static_cast<unsigned char>(len >> 8),
           static_cast<unsigned char>(len)};
 }
 
@@ -111,15 +116,18 @@ class latency_samples {
   latency_samples() { ns_.reserve(1 << 20); }
   void add(clock::duration d) {
     if (ns_.size() < ns_.capacity())
-      ns_.push_back(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()));
+      ns_.push_back(
+          static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()));
   }
   // Sets the p50_us, p90_us and p99_us counters (ci/bench.sh reports median and p99). With
-  // MONITOR_BENCH_SAMPLES=<dir> in the environment it also writes the percentiles 0..100 of this run
-  // to <dir>/<name with '/' as '_'>.txt, for the latency-distribution plot.
+  // MONITOR_BENCH_SAMPLES=<dir> in the environment it also writes the percentiles 0..100 of this
+  // run to <dir>/<name with '/' as '_'>.txt, for the latency-distribution plot.
   void report(benchmark::State& state, const std::string& name) {
     if (ns_.empty()) return;
     std::sort(ns_.begin(), ns_.end());
-    auto at = [&](double q) { return ns_[static_cast<std::size_t>(q * static_cast<double>(ns_.size() - 1))]; };
+    auto at = [&](double q) {
+      return ns_[static_cast<std::size_t>(q * static_cast<double>(ns_.size() - 1))];
+    };
     state.counters["p50_us"] = at(0.50) / 1000.0;
     state.counters["p90_us"] = at(0.90) / 1000.0;
     state.counters["p99_us"] = at(0.99) / 1000.0;
@@ -128,7 +136,8 @@ class latency_samples {
     std::string file = name;
     std::replace(file.begin(), file.end(), '/', '_');
     if (FILE* f = std::fopen((std::string(dir) + "/" + file + ".txt").c_str(), "w")) {
-      for (int pct = 0; pct <= 100; ++pct) std::fprintf(f, "%d %.3f\n", pct, at(pct / 100.0) / 1000.0);
+      for (int pct = 0; pct <= 100; ++pct)
+        std::fprintf(f, "%d %.3f\n", pct, at(pct / 100.0) / 1000.0);
       std::fclose(f);
     }
   }

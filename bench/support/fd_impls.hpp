@@ -3,9 +3,10 @@
 // bytes on the wire: frame header + 32-byte payload, SCM_RIGHTS, MSG_CMSG_CLOEXEC on the receiver,
 // the check that the expected descriptors came, and close()).
 //
-// Two raw receivers on SOCK_STREAM: raw_receiver reads the fixed-size message with one recvmsg (what
-// a hand-written fixed-format protocol does); raw_framed_receiver reads the header and then exactly
-// the payload, as monitor must (a read past the frame could take the next frame's descriptors).
+// Two raw receivers on SOCK_STREAM: raw_receiver reads the fixed-size message with one recvmsg
+// (what a hand-written fixed-format protocol does); raw_framed_receiver reads the header and then
+// exactly the payload, as monitor must (a read past the frame could take the next frame's
+// descriptors).
 #pragma once
 
 #include <sys/socket.h>
@@ -27,7 +28,8 @@ using bench::check;
 class raw_sender {
  public:
   raw_sender(int fd, int /*type*/, std::span<const int> fds)
-      : fd_(fd), header_(bench::frame_header(static_cast<unsigned>(fds.size()), bench::payload_len)) {
+      : fd_(fd),
+        header_(bench::frame_header(static_cast<unsigned>(fds.size()), bench::payload_len)) {
     control_.resize(CMSG_SPACE(fds.size() * sizeof(int)));
     std::memset(control_.data(), 0, control_.size());
     auto* c = reinterpret_cast<cmsghdr*>(control_.data());
@@ -57,8 +59,8 @@ class raw_sender {
 
 // Receives into iov; returns bytes (0 at end of file). Closes the descriptors after checking that
 // exactly `want_fds` came in one SCM_RIGHTS header and that nothing was cut.
-inline ssize_t raw_receive(int fd, iovec* iov, int iovcnt, unsigned char* control, std::size_t control_len,
-                    int want_fds, int* msg_flags = nullptr) {
+inline ssize_t raw_receive(int fd, iovec* iov, int iovcnt, unsigned char* control,
+                           std::size_t control_len, int want_fds, int* msg_flags = nullptr) {
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = static_cast<std::size_t>(iovcnt);
@@ -69,7 +71,8 @@ inline ssize_t raw_receive(int fd, iovec* iov, int iovcnt, unsigned char* contro
   check((msg.msg_flags & MSG_CTRUNC) == 0, "raw recvmsg: control data cut");
   int got = 0;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    check(c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS, "raw recvmsg: unexpected cmsg");
+    check(c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS,
+          "raw recvmsg: unexpected cmsg");
     const std::size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     const unsigned char* data = CMSG_DATA(c);
     for (std::size_t i = 0; i < k; ++i) {
@@ -88,7 +91,10 @@ template <bool Framed>
 class raw_receiver_t {
  public:
   raw_receiver_t(int fd, int type, int nfds)
-      : fd_(fd), type_(type), nfds_(nfds), control_(CMSG_SPACE((nfds + 1) * sizeof(int))),
+      : fd_(fd),
+        type_(type),
+        nfds_(nfds),
+        control_(CMSG_SPACE((nfds + 1) * sizeof(int))),
         payload_(64 * 1024) {}
   bool receive() {
     if (type_ == SOCK_SEQPACKET) {
@@ -125,8 +131,8 @@ class raw_receiver_t {
 
  private:
   std::size_t length() const {
-    return (std::size_t{head_[4]} << 24) | (std::size_t{head_[5]} << 16) | (std::size_t{head_[6]} << 8) |
-           head_[7];
+    return (std::size_t{head_[4]} << 24) | (std::size_t{head_[5]} << 16) |
+           (std::size_t{head_[6]} << 8) | head_[7];
   }
   void read_rest(std::size_t got, std::size_t total) {
     while (got < total) {
@@ -152,7 +158,8 @@ class mon_c_sender {
  public:
   mon_c_sender(int fd, int /*type*/, std::span<const int> fds)
       : fd_(fd), send_fd_(fds.empty() ? -1 : fds[0]), buf_(mon_buffer_new(0)) {
-    check(buf_ != nullptr && mon_buffer_append(buf_, bench::payload().data(), bench::payload_len) == MON_OK,
+    check(buf_ != nullptr &&
+              mon_buffer_append(buf_, bench::payload().data(), bench::payload_len) == MON_OK,
           "mon_buffer");
   }
   ~mon_c_sender() { mon_buffer_free(buf_); }
@@ -207,7 +214,8 @@ class mon_cpp_receiver {
   bool receive() {
     auto r = mon::receive_message(fd_, buf_, fds_, static_cast<std::size_t>(nfds_));
     if (!r && r.code() == mon::errc::closed) return false;
-    check(r.ok() && buf_.size() == bench::payload_len && fds_.size() == static_cast<std::size_t>(nfds_),
+    check(r.ok() && buf_.size() == bench::payload_len &&
+              fds_.size() == static_cast<std::size_t>(nfds_),
           "mon::receive_message");
     fds_.clear();  // closes them
     return true;

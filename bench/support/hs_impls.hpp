@@ -1,8 +1,9 @@
 // The handshake implementations that bench/handshake_latency.cc, bench/epoll_server.cc and
-// bench/insns_main.cc drive: monitor's C ABI and C++ API, the raw twin (one round trip: the client's
-// 8-byte hello with SCM_CREDENTIALS, the server's SO_PEERCRED + SO_PASSCRED, the comparison, the
-// 8-byte accept), and the floor (SO_PEERCRED alone: no hello, just the accept). The raw twins write
-// monitor's bytes (docs/PROTOCOL.md), so either side of one can talk to the other side of another.
+// bench/insns_main.cc drive: monitor's C ABI and C++ API, the raw twin (one round trip: the
+// client's 8-byte hello with SCM_CREDENTIALS, the server's SO_PEERCRED + SO_PASSCRED, the
+// comparison, the 8-byte accept), and the floor (SO_PEERCRED alone: no hello, just the accept). The
+// raw twins write monitor's bytes (docs/PROTOCOL.md), so either side of one can talk to the other
+// side of another.
 //
 // Each side is an object built on a connected socket with bool step(): true once done, false when
 // a non-blocking socket must become readable first. On a blocking socket the first step() finishes.
@@ -90,7 +91,8 @@ class raw_server {
     check(n == 8 && in == hello && (msg.msg_flags & MSG_CTRUNC) == 0, "raw server: hello");
     const cmsghdr* c = CMSG_FIRSTHDR(&msg);
     check(c != nullptr && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
-              c->cmsg_len == CMSG_LEN(sizeof(ucred)) && CMSG_NXTHDR(&msg, const_cast<cmsghdr*>(c)) == nullptr,
+              c->cmsg_len == CMSG_LEN(sizeof(ucred)) &&
+              CMSG_NXTHDR(&msg, const_cast<cmsghdr*>(c)) == nullptr,
           "raw server: credentials");
     ucred claimed{};
     std::memcpy(&claimed, CMSG_DATA(c), sizeof claimed);
@@ -156,7 +158,8 @@ class mon_c_client {
 class mon_c_server {
  public:
   explicit mon_c_server(int fd) : fd_(fd) {
-    check(mon_ipc_auth_server_init(fd, &creds_, &state_) == MON_CONTINUE, "mon_ipc_auth_server_init");
+    check(mon_ipc_auth_server_init(fd, &creds_, &state_) == MON_CONTINUE,
+          "mon_ipc_auth_server_init");
   }
   ~mon_c_server() { mon_ipc_auth_server_end(state_); }
   mon_c_server(const mon_c_server&) = delete;

@@ -84,7 +84,8 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds) {
     check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "receiver process failed");
   } else {
     thread.join();
-    check(received.load() == static_cast<std::uint64_t>(state.iterations()) + 2000, "receiver lost messages");
+    check(received.load() == static_cast<std::uint64_t>(state.iterations()) + 2000,
+          "receiver lost messages");
   }
   const double elapsed = seconds_since(t0);
   ::close(devnull);

@@ -1,6 +1,7 @@
 // fd-broker: opens files on behalf of authenticated local clients and passes them the descriptor.
 //
-//   fd-broker [--max-conns N] [--handshake-timeout-ms N] [--idle-timeout-ms N] [--socket-mode OCTAL]
+//   fd-broker [--max-conns N] [--handshake-timeout-ms N] [--idle-timeout-ms N] [--socket-mode
+//   OCTAL]
 //             SOCKET POLICY
 //
 // Meant to run as root. One thread, one epoll loop, level-triggered. Each connection is a small
@@ -85,8 +86,9 @@ fdb::policy g_policy;  // read by the handshake's policy callback; replaced only
 // Handshake policy: a verified peer that no rule names is refused before it can ask anything.
 bool peer_has_rules(const mon::peer_credentials& peer, void*) noexcept {
   if (g_policy.names(peer.uid, peer.gid)) return true;
-  log_line("deny handshake pid=%d uid=%u gid=%u: no policy rule for this peer", static_cast<int>(peer.pid),
-           static_cast<unsigned>(peer.uid), static_cast<unsigned>(peer.gid));
+  log_line("deny handshake pid=%d uid=%u gid=%u: no policy rule for this peer",
+           static_cast<int>(peer.pid), static_cast<unsigned>(peer.uid),
+           static_cast<unsigned>(peer.gid));
   return false;
 }
 
@@ -95,11 +97,11 @@ enum class phase { handshake, read_request, write_reply };
 struct connection {
   explicit connection(int fd) noexcept : sock(fd), hs(fd, &peer_has_rules) {}
   mon::unique_fd sock;
-  mon::server_handshake hs;                     // borrows sock
+  mon::server_handshake hs;  // borrows sock
   mon::message_buffer in{FDB_REQUEST_MAX};
   mon::message_buffer out{FDB_REPLY_LEN};
-  mon::unique_fd reply_fd;                      // the descriptor being sent, kept until sent
-  mon::peer_credentials peer;                   // verified, once the handshake is done
+  mon::unique_fd reply_fd;     // the descriptor being sent, kept until sent
+  mon::peer_credentials peer;  // verified, once the handshake is done
   ucred connector{0, static_cast<uid_t>(-1), static_cast<gid_t>(-1)};  // SO_PEERCRED, for logs
   phase state = phase::handshake;
   std::uint32_t interest = EPOLLIN;
@@ -146,13 +148,15 @@ void broker::close_conn(int fd) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = listener_.fd.get();
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_.fd.get(), &ev) == 0) listener_paused_ = false;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_.fd.get(), &ev) == 0)
+      listener_paused_ = false;
   }
 }
 
 void broker::accept_all() {
   for (;;) {
-    mon::unique_fd fd(::accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    mon::unique_fd fd(
+        ::accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -170,8 +174,8 @@ void broker::accept_all() {
     socklen_t len = sizeof who;
     (void)::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &who, &len);
     if (conns_.size() >= opt_.max_conns) {
-      log_line("refuse connection from pid=%d uid=%u gid=%u: %zu connections already", who.pid, who.uid,
-               who.gid, conns_.size());
+      log_line("refuse connection from pid=%d uid=%u gid=%u: %zu connections already", who.pid,
+               who.uid, who.gid, conns_.size());
       continue;  // fd closes here
     }
     epoll_event ev{};
@@ -194,9 +198,9 @@ void broker::accept_all() {
 }
 
 void broker::reply(connection& c, std::uint8_t status, std::uint32_t detail, mon::unique_fd fd) {
-  const std::byte bytes[FDB_REPLY_LEN] = {
-      std::byte{status}, std::byte(detail >> 24), std::byte(detail >> 16), std::byte(detail >> 8),
-      std::byte(detail)};
+  const std::byte bytes[FDB_REPLY_LEN] = {std::byte{status}, std::byte(detail >> 24),
+                                          std::byte(detail >> 16), std::byte(detail >> 8),
+                                          std::byte(detail)};
   c.out.clear();
   if (!c.out.append(bytes)) return;  // cannot happen: the buffer holds exactly a reply
   c.reply_fd = std::move(fd);
@@ -211,12 +215,14 @@ void broker::handle_request(connection& c) {
   const auto gid = static_cast<unsigned>(c.peer.gid);
 
   if (!fdb::path_is_clean(path, false)) {
-    log_line("deny pid=%d uid=%u gid=%u path=\"%s\": malformed path", pid, uid, gid, printable(path).c_str());
+    log_line("deny pid=%d uid=%u gid=%u path=\"%s\": malformed path", pid, uid, gid,
+             printable(path).c_str());
     return reply(c, FDB_BAD_PATH, 0, {});
   }
   const fdb::rule* r = g_policy.match(c.peer.uid, c.peer.gid, path);
   if (r == nullptr) {
-    log_line("deny pid=%d uid=%u gid=%u path=\"%s\": no rule allows it", pid, uid, gid, printable(path).c_str());
+    log_line("deny pid=%d uid=%u gid=%u path=\"%s\": no rule allows it", pid, uid, gid,
+             printable(path).c_str());
     return reply(c, FDB_DENIED, 0, {});
   }
   // A directory grant is the base; a file grant is opened beneath its own directory.
@@ -224,7 +230,8 @@ void broker::handle_request(connection& c) {
       r->path.back() == '/' ? std::string_view(r->path) : path.substr(0, path.rfind('/') + 1);
   auto opened = fdb::open_beneath(base, path);
   if (opened.not_regular) {
-    log_line("refuse pid=%d uid=%u gid=%u path=\"%s\": not a regular file", pid, uid, gid, printable(path).c_str());
+    log_line("refuse pid=%d uid=%u gid=%u path=\"%s\": not a regular file", pid, uid, gid,
+             printable(path).c_str());
     return reply(c, FDB_NOT_REGULAR, 0, {});
   }
   if (!opened.fd) {
@@ -244,11 +251,13 @@ void broker::drive(connection& c) {
         const auto r = c.hs.step();
         if (!r) {
           if (r.code() == mon::errc::denied && c.hs.reason() == mon::deny_reason::credentials)
-            log_line("deny handshake: credentials do not match the process that connected "
-                     "(pid=%d uid=%u gid=%u)", c.connector.pid, c.connector.uid, c.connector.gid);
+            log_line(
+                "deny handshake: credentials do not match the process that connected "
+                "(pid=%d uid=%u gid=%u)",
+                c.connector.pid, c.connector.uid, c.connector.gid);
           else if (r.code() != mon::errc::denied)  // policy denials were logged by the callback
-            log_line("handshake failed from pid=%d uid=%u gid=%u: %s", c.connector.pid, c.connector.uid,
-                     c.connector.gid, mon::to_string(r.code()));
+            log_line("handshake failed from pid=%d uid=%u gid=%u: %s", c.connector.pid,
+                     c.connector.uid, c.connector.gid, mon::to_string(r.code()));
           return close_conn(key);
         }
         if (r.value() != mon::progress::done)
@@ -301,8 +310,8 @@ void broker::expire(long now) {
     ++it;  // close_conn erases key
     if (now < c.deadline_ms) continue;
     if (c.state == phase::handshake)
-      log_line("drop pid=%d uid=%u gid=%u: no handshake within %ld ms", c.connector.pid, c.connector.uid,
-               c.connector.gid, opt_.handshake_timeout_ms);
+      log_line("drop pid=%d uid=%u gid=%u: no handshake within %ld ms", c.connector.pid,
+               c.connector.uid, c.connector.gid, opt_.handshake_timeout_ms);
     close_conn(key);
   }
 }
@@ -333,8 +342,8 @@ int broker::run() {
   // Enough descriptors for every connection, its pending reply descriptor, and our own.
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < 2 * opt_.max_conns + 16) {
-    log_line("RLIMIT_NOFILE %llu is too low for --max-conns %zu", static_cast<unsigned long long>(lim.rlim_cur),
-             opt_.max_conns);
+    log_line("RLIMIT_NOFILE %llu is too low for --max-conns %zu",
+             static_cast<unsigned long long>(lim.rlim_cur), opt_.max_conns);
     return 1;
   }
   sigset_t mask;
@@ -355,10 +364,11 @@ int broker::run() {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return log_line("epoll_ctl failed"), 1;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+      return log_line("epoll_ctl failed"), 1;
   }
-  log_line("listening on %s (%zu rules, at most %zu connections)", opt_.socket_path, g_policy.rules.size(),
-           opt_.max_conns);
+  log_line("listening on %s (%zu rules, at most %zu connections)", opt_.socket_path,
+           g_policy.rules.size(), opt_.max_conns);
 
   epoll_event events[32];
   while (!stop_) {
@@ -371,8 +381,10 @@ int broker::run() {
       } else if (fd == signals_.get()) {
         signalfd_siginfo si{};
         while (::read(signals_.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-          if (si.ssi_signo == SIGHUP) reload_policy();
-          else stop_ = true;
+          if (si.ssi_signo == SIGHUP)
+            reload_policy();
+          else
+            stop_ = true;
         }
       } else if (auto it = conns_.find(fd); it != conns_.end()) {
         drive(*it->second);  // errors and hang-ups surface as a failed step: drive closes

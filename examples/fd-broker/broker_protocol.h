@@ -7,9 +7,9 @@
  *     u8 status (FDB_*) | u32 detail, big-endian (an errno value for FDB_OPEN_FAILED, else 0)
  * with exactly one descriptor (O_RDONLY, a regular file) when status is FDB_OK, none otherwise.
  *
- * A request with a descriptor attached, longer than FDB_REQUEST_MAX bytes, with an unknown op, or in
- * a malformed frame ends the connection (the broker closes it).
- * A connection may carry any number of requests, one at a time.
+ * A request with a descriptor attached, longer than FDB_REQUEST_MAX bytes, with an unknown op, or
+ * in a malformed frame ends the connection (the broker closes it). A connection may carry any
+ * number of requests, one at a time.
  */
 #ifndef FD_BROKER_PROTOCOL_H
 #define FD_BROKER_PROTOCOL_H

@@ -29,7 +29,8 @@ TEST(BrokerPath, CleanPaths) {
 }
 
 TEST(BrokerPath, UncleanPaths) {
-  for (const char* p : {"", "a", "a/b", "/", "/a/", "//a", "/a//b", "/./a", "/a/.", "/a/..", "/a/../b", "/.."})
+  for (const char* p :
+       {"", "a", "a/b", "/", "/a/", "//a", "/a//b", "/./a", "/a/.", "/a/..", "/a/../b", "/.."})
     EXPECT_FALSE(fdb::path_is_clean(p, false)) << p;
   EXPECT_FALSE(fdb::path_is_clean(std::string_view("/a\0b", 4), false));
   EXPECT_FALSE(fdb::path_is_clean("/a/../", true));
@@ -42,7 +43,8 @@ TEST(BrokerPath, UncleanPaths) {
 TEST(BrokerPolicy, ParsesRules) {
   fdb::policy p;
   std::string err;
-  ASSERT_TRUE(fdb::parse_policy("# comment\n\nallow uid=65534 /srv/public/\nallow\tgid=100\t/data/f.txt", p, err))
+  ASSERT_TRUE(fdb::parse_policy(
+      "# comment\n\nallow uid=65534 /srv/public/\nallow\tgid=100\t/data/f.txt", p, err))
       << err;
   ASSERT_EQ(p.rules.size(), 2U);
   EXPECT_FALSE(p.rules[0].by_gid);
@@ -54,10 +56,14 @@ TEST(BrokerPolicy, ParsesRules) {
 
 TEST(BrokerPolicy, RefusesMalformedLines) {
   const char* bad[] = {
-      "deny uid=1 /a/",         "allow uid=1",           "allow uid= /a/",        "allow uid=-1 /a/",
-      "allow uid=4294967295 /a/", "allow uid=99999999999 /a/", "allow uid=1x /a/",   "allow pid=1 /a/",
-      "allow uid=1 a/",         "allow uid=1 /a/../b/",  "allow uid=1 /a/ extra", "allow  uid=1 /a/",
-      "allow uid=1 /a/ ",       " allow uid=1 /a/",      "allow uid=1 //a/",      "allow uid=1 /a/\r",
+      "deny uid=1 /a/",           "allow uid=1",
+      "allow uid= /a/",           "allow uid=-1 /a/",
+      "allow uid=4294967295 /a/", "allow uid=99999999999 /a/",
+      "allow uid=1x /a/",         "allow pid=1 /a/",
+      "allow uid=1 a/",           "allow uid=1 /a/../b/",
+      "allow uid=1 /a/ extra",    "allow  uid=1 /a/",
+      "allow uid=1 /a/ ",         " allow uid=1 /a/",
+      "allow uid=1 //a/",         "allow uid=1 /a/\r",
       "allow uid=1 /a\x1b[2J/",
   };
   for (const char* line : bad) {
@@ -86,10 +92,10 @@ TEST(BrokerPolicy, Matching) {
   ASSERT_TRUE(fdb::parse_policy("allow uid=10 /srv/pub/\nallow gid=20 /data/one.txt\n", p, err));
   EXPECT_NE(p.match(10, 99, "/srv/pub/a"), nullptr);
   EXPECT_NE(p.match(10, 99, "/srv/pub/a/b"), nullptr);
-  EXPECT_EQ(p.match(10, 99, "/srv/pub"), nullptr);      // the directory itself
-  EXPECT_EQ(p.match(10, 99, "/srv/public"), nullptr);   // a sibling sharing the prefix
-  EXPECT_EQ(p.match(11, 99, "/srv/pub/a"), nullptr);    // another uid
-  EXPECT_EQ(p.match(10, 10, "/data/one.txt"), nullptr); // uid 10 is not gid 20
+  EXPECT_EQ(p.match(10, 99, "/srv/pub"), nullptr);       // the directory itself
+  EXPECT_EQ(p.match(10, 99, "/srv/public"), nullptr);    // a sibling sharing the prefix
+  EXPECT_EQ(p.match(11, 99, "/srv/pub/a"), nullptr);     // another uid
+  EXPECT_EQ(p.match(10, 10, "/data/one.txt"), nullptr);  // uid 10 is not gid 20
   EXPECT_NE(p.match(99, 20, "/data/one.txt"), nullptr);
   EXPECT_EQ(p.match(99, 20, "/data/one.txt2"), nullptr);
   EXPECT_EQ(p.match(99, 20, "/data/one.txt/x"), nullptr);
@@ -156,7 +162,8 @@ TEST_P(BrokerOpen, RefusesNonRegularWithoutBlocking) {
 }
 
 TEST_P(BrokerOpen, RefusesPathsOutsideOrUnclean) {
-  for (const std::string& p : {root_ + "/secret/key", base_ + "../secret/key", base_, base_ + "sub//file.txt"}) {
+  for (const std::string& p :
+       {root_ + "/secret/key", base_ + "../secret/key", base_, base_ + "sub//file.txt"}) {
     auto r = fdb::open_beneath(base_, p, GetParam());
     EXPECT_FALSE(r.fd.valid()) << p;
     EXPECT_EQ(r.err, EINVAL) << p;

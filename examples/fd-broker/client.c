@@ -126,13 +126,22 @@ int main(int argc, char **argv) {
   if (status != FDB_OK || file < 0) {
     if (file >= 0) close(file); /* a descriptor with a refusal: not ours to use */
     switch (status) {
-      case FDB_DENIED: fprintf(stderr, "fd-broker-open: %s: denied by policy\n", path); return 3;
-      case FDB_BAD_PATH: fprintf(stderr, "fd-broker-open: %s: malformed path\n", path); return 4;
+      case FDB_DENIED:
+        fprintf(stderr, "fd-broker-open: %s: denied by policy\n", path);
+        return 3;
+      case FDB_BAD_PATH:
+        fprintf(stderr, "fd-broker-open: %s: malformed path\n", path);
+        return 4;
       case FDB_OPEN_FAILED:
-        fprintf(stderr, "fd-broker-open: %s: broker could not open it: %s\n", path, strerror((int)detail));
+        fprintf(stderr, "fd-broker-open: %s: broker could not open it: %s\n", path,
+                strerror((int)detail));
         return 5;
-      case FDB_NOT_REGULAR: fprintf(stderr, "fd-broker-open: %s: not a regular file\n", path); return 5;
-      default: fprintf(stderr, "fd-broker-open: malformed reply\n"); return 2;
+      case FDB_NOT_REGULAR:
+        fprintf(stderr, "fd-broker-open: %s: not a regular file\n", path);
+        return 5;
+      default:
+        fprintf(stderr, "fd-broker-open: malformed reply\n");
+        return 2;
     }
   }
   struct stat st;

@@ -73,7 +73,8 @@ int handshake_result(int fd, const char* mode) {
     std::printf("liar %s: ACCEPTED (the lie worked)\n", mode);
     return 1;
   }
-  const bool cred = !r && r.code() == mon::errc::denied && hs.reason() == mon::deny_reason::credentials;
+  const bool cred =
+      !r && r.code() == mon::errc::denied && hs.reason() == mon::deny_reason::credentials;
   std::printf("liar %s: refused: %s, reason %d\n", mode, r ? "want" : mon::to_string(r.code()),
               static_cast<int>(hs.reason()));
   return cred ? 0 : 1;
@@ -111,7 +112,8 @@ int forged_creds() {
     std::printf("liar forged-creds: refused: deny reason 1 (credentials)\n");
     return 0;
   }
-  std::printf("liar forged-creds: unexpected reply (%zu bytes, type %d)\n", got, got > 5 ? reply[5] : -1);
+  std::printf("liar forged-creds: unexpected reply (%zu bytes, type %d)\n", got,
+              got > 5 ? reply[5] : -1);
   return 1;
 }
 
@@ -148,7 +150,9 @@ int fd_in_request() {
   if (fd < 0) return std::perror("connect"), 2;
   mon::client_handshake hs(fd);
   if (auto r = hs.step(); !r || r.value() != mon::progress::done)
-    return std::printf("liar fd-in-request: handshake failed (%s)\n", r ? "want" : mon::to_string(r.code())), 2;
+    return std::printf("liar fd-in-request: handshake failed (%s)\n",
+                       r ? "want" : mon::to_string(r.code())),
+           2;
   mon::message_buffer req;
   const std::byte op[] = {std::byte{FDB_OP_OPEN}, std::byte{'/'}, std::byte{'x'}};
   const int attach[] = {STDIN_FILENO};
@@ -185,7 +189,8 @@ int flood(int n) {
     closed += wait_closed(fd) ? 1 : 0;
     ::close(fd);
   }
-  std::printf("liar flood: %d connections opened, %d closed by the broker\n", static_cast<int>(fds.size()), closed);
+  std::printf("liar flood: %d connections opened, %d closed by the broker\n",
+              static_cast<int>(fds.size()), closed);
   return static_cast<int>(fds.size()) == n && closed == n ? 0 : 1;
 }
 

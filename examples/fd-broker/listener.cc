@@ -55,9 +55,11 @@ bool make_listener(const char* path, mode_t mode, listener& out, std::string& er
 
   struct stat st {};
   if (::lstat(path, &st) == 0) {
-    if (S_ISLNK(st.st_mode)) return error = "refusing to follow the symlink at the socket path", false;
+    if (S_ISLNK(st.st_mode))
+      return error = "refusing to follow the symlink at the socket path", false;
     if (!S_ISSOCK(st.st_mode)) return error = "socket path exists and is not a socket", false;
-    if (st.st_uid != ::geteuid()) return error = "socket path is a socket owned by someone else", false;
+    if (st.st_uid != ::geteuid())
+      return error = "socket path is a socket owned by someone else", false;
     if (!is_stale(addr)) return error = "another process listens on the socket path", false;
     if (::unlink(path) != 0) return error = sys_error("unlink stale socket"), false;
   } else if (errno != ENOENT) {
@@ -78,7 +80,8 @@ bool make_listener(const char* path, mode_t mode, listener& out, std::string& er
   ::umask(old);
   if (b != 0) return errno = bind_errno, error = sys_error("bind"), false;
   if (::listen(fd.get(), 128) != 0) return error = sys_error("listen"), false;
-  if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return error = "socket vanished after bind", false;
+  if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+    return error = "socket vanished after bind", false;
   out.dev = st.st_dev;
   out.ino = st.st_ino;
   out.fd = std::move(fd);

@@ -39,7 +39,8 @@ bool parse_id(std::string_view s, unsigned long& out) noexcept {
 
 bool parse_rule(std::string_view line, rule& r, const char*& why) {
   for (char c : line)  // no CR, escape sequences or other control bytes hidden in a path
-    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) return why = "control character", false;
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+      return why = "control character", false;
   if (is_blank(line.back())) return why = "trailing blank", false;
   if (next_field(line) != "allow") return why = "expected 'allow'", false;
   const auto who = next_field(line);
@@ -108,7 +109,8 @@ bool load_policy(const char* path, policy& out, std::string& error) {
   mon::unique_fd fd(::open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd) return error = std::string("open: ") + std::strerror(errno), false;
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return error = std::string("fstat: ") + std::strerror(errno), false;
+  if (::fstat(fd.get(), &st) != 0)
+    return error = std::string("fstat: ") + std::strerror(errno), false;
   if (!S_ISREG(st.st_mode)) return error = "not a regular file", false;
   if (::geteuid() == 0 && st.st_uid != 0) return error = "not owned by root", false;
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) return error = "group- or world-writable", false;

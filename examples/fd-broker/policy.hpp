@@ -25,7 +25,7 @@ inline constexpr std::size_t policy_max_rules = 1024;
 struct rule {
   bool by_gid = false;  // false: by uid
   unsigned long id = 0;
-  std::string path;     // ends in '/' for a directory grant
+  std::string path;  // ends in '/' for a directory grant
 };
 
 struct policy {

@@ -91,12 +91,14 @@ open_outcome open_beneath(std::string_view base, std::string_view path, bool use
 
   // The granted directory itself: absolute, resolved without following any symlink.
   errno = ENOSYS;
-  int d = use_openat2 ? openat2_strict(AT_FDCWD, base_z.c_str(), dir_flags & ~O_NOFOLLOW, false) : -1;
+  int d =
+      use_openat2 ? openat2_strict(AT_FDCWD, base_z.c_str(), dir_flags & ~O_NOFOLLOW, false) : -1;
   if (d < 0 && fallback_wanted(errno)) {
     mon::unique_fd root(::open("/", dir_flags & ~O_NOFOLLOW));
-    d = root ? (base_z == "/" ? ::fcntl(root.get(), F_DUPFD_CLOEXEC, 0)
-                              : walk_open(root.get(), std::string_view(base_z).substr(1, base_z.size() - 2),
-                                          dir_flags))
+    d = root ? (base_z == "/"
+                    ? ::fcntl(root.get(), F_DUPFD_CLOEXEC, 0)
+                    : walk_open(root.get(), std::string_view(base_z).substr(1, base_z.size() - 2),
+                                dir_flags))
              : -1;
   }
   mon::unique_fd dir(d);

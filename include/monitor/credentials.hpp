@@ -8,7 +8,7 @@ namespace mon {
 // A peer's identity as the kernel recorded it (SO_PEERCRED): never values the peer wrote. A plain
 // value; the pid names a process only while it lives (use a pidfd to pin it).
 struct peer_credentials {
-  pid_t pid = 0;                  // 0 when the peer is outside our pid namespace
+  pid_t pid = 0;                       // 0 when the peer is outside our pid namespace
   uid_t uid = static_cast<uid_t>(-1);  // effective uid; 65534 when unmapped in our user namespace
   gid_t gid = static_cast<gid_t>(-1);  // effective gid
   friend constexpr bool operator==(const peer_credentials&, const peer_credentials&) = default;

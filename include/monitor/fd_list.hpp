@@ -1,5 +1,5 @@
-// mon::fd_list: up to max_fds owned descriptors, stored inline (no heap), all closed on destruction.
-// Only the slots in use are ever constructed or destroyed.
+// mon::fd_list: up to max_fds owned descriptors, stored inline (no heap), all closed on
+// destruction. Only the slots in use are ever constructed or destroyed.
 #pragma once
 
 #include <cstddef>

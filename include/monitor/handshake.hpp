@@ -1,9 +1,9 @@
 // The authentication handshake, C++ side: mon::client_handshake and mon::server_handshake.
 //
 // Both borrow a connected AF_UNIX SOCK_STREAM or SOCK_SEQPACKET socket (the caller keeps owning it)
-// and run one round trip: the client's hello travels with SCM_CREDENTIALS that the kernel checks, the
-// server compares them with SO_PEERCRED and answers accept or deny. step() works on blocking and
-// non-blocking sockets alike; neither object allocates.
+// and run one round trip: the client's hello travels with SCM_CREDENTIALS that the kernel checks,
+// the server compares them with SO_PEERCRED and answers accept or deny. step() works on blocking
+// and non-blocking sockets alike; neither object allocates.
 #pragma once
 
 #include <cstddef>
@@ -72,7 +72,8 @@ class MON_API client_handshake {
 class MON_API server_handshake {
  public:
   // policy (optional) is asked once the peer is verified; context is passed to it unchanged.
-  explicit server_handshake(int fd, server_policy policy = nullptr, void* context = nullptr) noexcept;
+  explicit server_handshake(int fd, server_policy policy = nullptr,
+                            void* context = nullptr) noexcept;
   ~server_handshake();
   server_handshake(const server_handshake&) = delete;
   server_handshake& operator=(const server_handshake&) = delete;

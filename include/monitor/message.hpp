@@ -1,4 +1,5 @@
-// Messages with descriptors, C++ side: mon::message_buffer, mon::send_message, mon::receive_message.
+// Messages with descriptors, C++ side: mon::message_buffer, mon::send_message,
+// mon::receive_message.
 //
 // A message is a byte payload and up to 253 descriptors, framed so that boundaries hold on
 // SOCK_STREAM and SOCK_SEQPACKET alike (docs/PROTOCOL.md, "Frames").

@@ -2,12 +2,13 @@
  * monitor: local authentication and descriptor passing over AF_UNIX sockets.
  *
  * This is the public C ABI. Every function is safe to call from C and C++, never throws, never
- * raises SIGPIPE, retries EINTR itself, and keeps no global mutable state: objects (handshake states,
- * buffers) may be used by one thread at a time, and different objects on different threads at once.
+ * raises SIGPIPE, retries EINTR itself, and keeps no global mutable state: objects (handshake
+ * states, buffers) may be used by one thread at a time, and different objects on different threads
+ * at once.
  *
- * Return codes: MON_OK (0) on success, a positive MON_CONTINUE / MON_WANT_READ / MON_WANT_WRITE when
- * the call must be repeated, a negative MON_ERR_* on failure. mon_strerror() names any of them. After
- * MON_ERR_IO, errno holds the system error.
+ * Return codes: MON_OK (0) on success, a positive MON_CONTINUE / MON_WANT_READ / MON_WANT_WRITE
+ * when the call must be repeated, a negative MON_ERR_* on failure. mon_strerror() names any of
+ * them. After MON_ERR_IO, errno holds the system error.
  *
  * The wire format is described byte by byte in docs/PROTOCOL.md.
  */
@@ -54,7 +55,8 @@ extern "C" {
 #define MON_ERR_TRUNCATED (-8)
 /* The running kernel or platform lacks a facility the call needs (for example memfd sealing). */
 #define MON_ERR_UNSUPPORTED (-9)
-/* Shared memory: the descriptor is not a sealable memfd (pipe, socket, regular file, O_PATH, ...). */
+/* Shared memory: the descriptor is not a sealable memfd (pipe, socket, regular file, O_PATH, ...).
+ */
 #define MON_ERR_BADSHM (-10)
 /* Shared memory: a seal the mapping needs is missing (shrink and grow; write for immutable). */
 #define MON_ERR_NOTSEALED (-11)
@@ -64,7 +66,8 @@ extern "C" {
  * where read-only was expected, or one that cannot be written where writable was expected). */
 #define MON_ERR_SHMACCESS (-13)
 
-/* Returns a static, human-readable name for any code above (or "unknown result code"); never NULL. */
+/* Returns a static, human-readable name for any code above (or "unknown result code"); never NULL.
+ */
 MON_API const char *mon_strerror(int code);
 
 /* ---- Buffers --------------------------------------------------------------------------------- */
@@ -78,18 +81,20 @@ MON_API const char *mon_strerror(int code);
  * non-blocking send or receive left half done (see mon_ipc_send_fd and mon_ipc_recv_fd). */
 typedef struct mon_buffer mon_buffer;
 
-/* Returns a new empty buffer holding at most max_len bytes (0 means MON_BUFFER_DEFAULT_MAX), or NULL
- * if max_len exceeds MON_BUFFER_LIMIT or memory is short. Free it with mon_buffer_free. */
+/* Returns a new empty buffer holding at most max_len bytes (0 means MON_BUFFER_DEFAULT_MAX), or
+ * NULL if max_len exceeds MON_BUFFER_LIMIT or memory is short. Free it with mon_buffer_free. */
 MON_API mon_buffer *mon_buffer_new(size_t max_len);
 
-/* Frees the buffer and closes any descriptor a half-received message left in it. NULL is a no-op. */
+/* Frees the buffer and closes any descriptor a half-received message left in it. NULL is a no-op.
+ */
 MON_API void mon_buffer_free(mon_buffer *buf);
 
 /* Appends len bytes. Returns MON_OK, MON_ERR_TOOBIG if the result would exceed max_len (content
  * unchanged), MON_ERR_NOMEM, or MON_ERR_INVALID (buf NULL, or data NULL with len > 0). */
 MON_API int mon_buffer_append(mon_buffer *buf, const void *data, size_t len);
 
-/* Empties the buffer and discards any half-sent or half-received message (closing its descriptors). */
+/* Empties the buffer and discards any half-sent or half-received message (closing its descriptors).
+ */
 MON_API void mon_buffer_clear(mon_buffer *buf);
 
 /* The buffer's bytes (valid until the next call that changes it); may be NULL when empty. */
@@ -126,14 +131,19 @@ MON_API int mon_ipc_auth_client_step(int fd, void *state);
 /*
  * Server side of the handshake. creds must stay valid until the handshake ends; it is filled only
  * when step returns MON_OK, with the peer's kernel-verified pid, effective uid and effective gid
- * (SO_PEERCRED, cross-checked against the SCM_CREDENTIALS the kernel attached to the client's hello;
- * a disagreement, for example a socket connected by one process and used by another, fails with
- * MON_ERR_DENIED after a refusal is sent). Until then it holds MON_IPC_PID_UNKNOWN, (uid_t)-1 and
- * MON_IPC_GID_UNKNOWN. The handshake turns SO_PASSCRED on while it reads the hello and off again
- * before it answers, so later mon_ipc_recv_fd calls see no credentials.
+ * (SO_PEERCRED, cross-checked against the SCM_CREDENTIALS the kernel attached to the client's
+ * hello; a disagreement, for example a socket connected by one process and used by another, fails
+ * with MON_ERR_DENIED after a refusal is sent). Until then it holds MON_IPC_PID_UNKNOWN, (uid_t)-1
+ * and MON_IPC_GID_UNKNOWN. While it reads the hello the handshake turns SO_PASSCRED on and, where
+ * the kernel has it (Linux >= 6.16), SO_PASSRIGHTS off; both are put back before it answers, so
+ * later mon_ipc_recv_fd calls see no credentials and may receive descriptors again.
  *
- * A socketpair's peer credentials name the process that created the pair; a child that inherited one
- * end is therefore refused. Authenticate forked children over a connection they made themselves.
+ * Call end before closing fd: a handshake abandoned half-way restores those options in end, and
+ * after close the descriptor number may already name another socket.
+ *
+ * A socketpair's peer credentials name the process that created the pair; a child that inherited
+ * one end is therefore refused. Authenticate forked children over a connection they made
+ * themselves.
  */
 MON_API int mon_ipc_auth_server_init(int fd, mon_ipc_creds *creds, void **state);
 MON_API void mon_ipc_auth_server_end(void *state);
@@ -152,16 +162,15 @@ MON_API int mon_ipc_auth_server_step(int fd, void *state);
 MON_API int mon_ipc_send_fd(int target_fd, mon_buffer *src, int fd_to_send);
 
 /*
- * Receives exactly one message sent by mon_ipc_send_fd, replacing dst's content. *fd_received is the
- * received descriptor (close-on-exec, now owned by the caller) or -1 when none came. A zero-length
- * message is valid. Returns MON_OK, or MON_WANT_READ on a non-blocking socket: then a partly read
- * message is kept in dst; call again with the same source_fd and dst. Errors, each leaving
- * *fd_received at -1 and every descriptor the kernel delivered closed:
- *   MON_ERR_CLOSED     the peer closed between messages;
- *   MON_ERR_TOOBIG     the message exceeds dst's max_len (it was consumed; the connection stays usable);
- *   MON_ERR_TRUNCATED  the kernel cut the control data (consumed likewise);
- *   MON_ERR_PROTOCOL   malformed frame, more than one descriptor, several SCM_RIGHTS headers,
- *                      credentials or any other control message, end of file inside a message;
+ * Receives exactly one message sent by mon_ipc_send_fd, replacing dst's content. *fd_received is
+ * the received descriptor (close-on-exec, now owned by the caller) or -1 when none came. A
+ * zero-length message is valid. Returns MON_OK, or MON_WANT_READ on a non-blocking socket: then a
+ * partly read message is kept in dst; call again with the same source_fd and dst. Errors, each
+ * leaving *fd_received at -1 and every descriptor the kernel delivered closed: MON_ERR_CLOSED the
+ * peer closed between messages; MON_ERR_TOOBIG     the message exceeds dst's max_len (it was
+ * consumed; the connection stays usable); MON_ERR_TRUNCATED  the kernel cut the control data
+ * (consumed likewise); MON_ERR_PROTOCOL   malformed frame, more than one descriptor, several
+ * SCM_RIGHTS headers, credentials or any other control message, end of file inside a message;
  *   MON_ERR_INVALID, MON_ERR_NOMEM, MON_ERR_IO.
  */
 MON_API int mon_ipc_recv_fd(int source_fd, mon_buffer *dst, int *fd_received);
@@ -175,13 +184,13 @@ MON_API int mon_ipc_recv_fd(int source_fd, mon_buffer *dst, int *fd_received);
  * reused: signal it with pidfd_send_signal(), poll it for POLLIN to learn that it exited.
  * Returns a NEW close-on-exec descriptor that the caller owns and must close; every call returns
  * another one (the state keeps its own until mon_ipc_auth_server_end). Errors (negative):
- *   MON_ERR_INVALID      state NULL or not a server state, or the handshake has not returned MON_OK;
- *   MON_ERR_UNSUPPORTED  the kernel has no SO_PEERPIDFD (older than 6.5); no pidfd is ever made
- *                        from the pid, which could name another process by now;
- *   MON_ERR_CLOSED       the peer had exited before the handshake started and the kernel could not
- *                        pin it (6.5 to 6.15; later kernels give a pidfd that reports the exit);
- *   MON_ERR_IO           errno says why, for example EMFILE or ENFILE (the descriptor table was full
- *                        when the handshake started, or is now). Only this connection is affected.
+ *   MON_ERR_INVALID      state NULL or not a server state, or the handshake has not returned
+ * MON_OK; MON_ERR_UNSUPPORTED  the kernel has no SO_PEERPIDFD (older than 6.5); no pidfd is ever
+ * made from the pid, which could name another process by now; MON_ERR_CLOSED       the peer had
+ * exited before the handshake started and the kernel could not pin it (6.5 to 6.15; later kernels
+ * give a pidfd that reports the exit); MON_ERR_IO           errno says why, for example EMFILE or
+ * ENFILE (the descriptor table was full when the handshake started, or is now). Only this
+ * connection is affected.
  */
 MON_API int mon_ipc_auth_server_peer_pidfd(void *state);
 
@@ -245,8 +254,8 @@ MON_API int mon_ipc_auth_client_peer_creds(void *state, mon_ipc_creds *out);
 #define MON_FD_TYPE_CHARDEV 0x010u   /* character device */
 #define MON_FD_TYPE_BLOCKDEV 0x020u  /* block device */
 #define MON_FD_TYPE_SYMLINK 0x040u   /* symbolic link (only as O_PATH | O_NOFOLLOW) */
-#define MON_FD_TYPE_OTHER 0x080u     /* no file type: eventfd, timerfd, signalfd, epoll, pidfd, ... */
-#define MON_FD_TYPE_OPATH 0x100u     /* also accept O_PATH descriptors (of an allowed kind) */
+#define MON_FD_TYPE_OTHER 0x080u /* no file type: eventfd, timerfd, signalfd, epoll, pidfd, ... */
+#define MON_FD_TYPE_OPATH 0x100u /* also accept O_PATH descriptors (of an allowed kind) */
 
 /*
  * As mon_ipc_recv_fd, then the received descriptor (if any) must be of a kind in allowed_types
@@ -292,8 +301,8 @@ typedef struct mon_shm mon_shm;
 #define MON_SHM_SEAL_SEAL 0x4u
 
 /*
- * Creates a zero-filled segment of size bytes (> 0), mapped read-write, that can no longer shrink or
- * grow, and stores it in *out (NULL on error). The segment owns its descriptor (close-on-exec).
+ * Creates a zero-filled segment of size bytes (> 0), mapped read-write, that can no longer shrink
+ * or grow, and stores it in *out (NULL on error). The segment owns its descriptor (close-on-exec).
  * Errors: MON_ERR_INVALID (out NULL, size 0 or too large), MON_ERR_UNSUPPORTED, MON_ERR_NOMEM,
  * MON_ERR_IO.
  */
@@ -315,12 +324,12 @@ MON_API int mon_shm_seal(mon_shm *shm, unsigned seals);
  * whose seals can be read) sealed against shrinking and growing, at least min_len bytes long, with
  * an access mode that fits access (MON_SHM_*). The mapping is min(real size, max_len) bytes (pass
  * min_len == max_len to map exactly that size), read-write for MON_SHM_READ_WRITE, read-only
- * otherwise. *out is the segment or NULL. Errors: MON_ERR_INVALID (out NULL, fd not open, min_len 0,
- * min_len > max_len, unknown access), MON_ERR_BADSHM (not a sealable memfd: pipe, socket, regular
- * file, directory, O_PATH, hugetlbfs), MON_ERR_NOTSEALED (shrink or grow seal missing; write seal
- * missing for MON_SHM_IMMUTABLE), MON_ERR_SHMSIZE (smaller than min_len), MON_ERR_SHMACCESS
- * (writable and not write-sealed where read-only was asked; write-only; not writable where
- * read-write was asked), MON_ERR_UNSUPPORTED, MON_ERR_NOMEM, MON_ERR_IO.
+ * otherwise. *out is the segment or NULL. Errors: MON_ERR_INVALID (out NULL, fd not open, min_len
+ * 0, min_len > max_len, unknown access), MON_ERR_BADSHM (not a sealable memfd: pipe, socket,
+ * regular file, directory, O_PATH, hugetlbfs), MON_ERR_NOTSEALED (shrink or grow seal missing;
+ * write seal missing for MON_SHM_IMMUTABLE), MON_ERR_SHMSIZE (smaller than min_len),
+ * MON_ERR_SHMACCESS (writable and not write-sealed where read-only was asked; write-only; not
+ * writable where read-write was asked), MON_ERR_UNSUPPORTED, MON_ERR_NOMEM, MON_ERR_IO.
  */
 MON_API int mon_shm_map(int fd, size_t min_len, size_t max_len, int access, mon_shm **out);
 

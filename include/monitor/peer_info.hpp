@@ -33,10 +33,15 @@ class MON_API peer_info {
   ~peer_info() = default;
 
   // Supplementary groups (the effective gid is in peer_credentials, and may or may not be listed).
-  [[nodiscard]] std::span<const gid_t> groups() const noexcept { return {groups_.get(), num_groups_}; }
+  [[nodiscard]] std::span<const gid_t> groups() const noexcept {
+    return {groups_.get(), num_groups_};
+  }
   // The LSM label as length-delimited bytes, trailing NULs removed. It is not NUL-terminated and
-  // may, in principle, contain a NUL: compare it as bytes. Empty when has_security_label() is false.
-  [[nodiscard]] std::string_view security_label() const noexcept { return {label_.get(), label_len_}; }
+  // may, in principle, contain a NUL: compare it as bytes. Empty when has_security_label() is
+  // false.
+  [[nodiscard]] std::string_view security_label() const noexcept {
+    return {label_.get(), label_len_};
+  }
   // false when no security module labels sockets (the kernel answers ENOPROTOOPT): "no label",
   // which is not an error.
   [[nodiscard]] bool has_security_label() const noexcept { return label_len_ != 0; }

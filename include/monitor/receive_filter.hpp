@@ -22,14 +22,15 @@ using fd_type_mask = unsigned;
 
 // True if a descriptor of this S_IFMT type (0 for anonymous inodes), opened with O_PATH or not,
 // passes the mask. Pure; exposed so the rule is testable without descriptors.
-[[nodiscard]] MON_API bool fd_type_allowed(unsigned file_type, bool o_path, fd_type_mask allowed) noexcept;
+[[nodiscard]] MON_API bool fd_type_allowed(unsigned file_type, bool o_path,
+                                           fd_type_mask allowed) noexcept;
 
 // As receive_message, then every descriptor is checked against allowed. If any is refused (or
 // cannot be examined), all of them are closed, buf is cleared and the result is errc::protocol:
 // the frame was consumed whole, so the stream stays in step, but the peer broke the receiver's
 // contract and closing the connection is the safe reaction. Other results as receive_message.
-[[nodiscard]] MON_API result<progress> receive_message_typed(int fd, message_buffer& buf, fd_list& fds,
-                                                             fd_type_mask allowed,
-                                                             std::size_t fd_limit = max_fds) noexcept;
+[[nodiscard]] MON_API result<progress> receive_message_typed(
+    int fd, message_buffer& buf, fd_list& fds, fd_type_mask allowed,
+    std::size_t fd_limit = max_fds) noexcept;
 
 }  // namespace mon

@@ -2,9 +2,10 @@
 // cannot turn against the process that maps it. What is checked, and why: docs/SHM.md.
 //
 // Creator: create(size) gives a writable segment that can no longer shrink or grow; fill it, then
-// seal(MON_SHM_SEAL_WRITE | MON_SHM_SEAL_SEAL) for immutable sharing (or MON_SHM_SEAL_FUTURE_WRITE to
-// keep writing while receivers can only read), and send fd() with send_message / mon_ipc_send_fd.
-// Receiver: map(received_fd, ...) maps only a sealed memfd of the expected size and access mode.
+// seal(MON_SHM_SEAL_WRITE | MON_SHM_SEAL_SEAL) for immutable sharing (or MON_SHM_SEAL_FUTURE_WRITE
+// to keep writing while receivers can only read), and send fd() with send_message /
+// mon_ipc_send_fd. Receiver: map(received_fd, ...) maps only a sealed memfd of the expected size
+// and access mode.
 #pragma once
 
 #include <cstddef>
@@ -25,7 +26,8 @@ enum class shm_access : int {
   immutable = MON_SHM_IMMUTABLE,
 };
 
-// Owns one descriptor and one mapping; both go when it is destroyed or reset. Movable, not copyable.
+// Owns one descriptor and one mapping; both go when it is destroyed or reset. Movable, not
+// copyable.
 class MON_API shared_memory {
  public:
   shared_memory() noexcept = default;
@@ -41,8 +43,8 @@ class MON_API shared_memory {
   [[nodiscard]] static result<shared_memory> create(std::size_t size) noexcept;
 
   // Maps a descriptor received from a peer. Takes ownership of fd in every case: on failure it is
-  // closed and nothing is mapped. Succeeds only for a memfd on tmpfs with the shrink and grow seals,
-  // at least min_len bytes long, whose access mode fits access (docs/SHM.md); the mapping is
+  // closed and nothing is mapped. Succeeds only for a memfd on tmpfs with the shrink and grow
+  // seals, at least min_len bytes long, whose access mode fits access (docs/SHM.md); the mapping is
   // min(real size, max_len) bytes, read-write for shm_access::read_write, read-only otherwise.
   // Errors: invalid (min_len 0 or > max_len, fd not open), badshm, notsealed, shmsize, shmaccess,
   // unsupported, nomem, io.

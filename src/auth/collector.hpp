@@ -21,7 +21,6 @@ class collector {
   [[nodiscard]] std::span<std::uint8_t> space() noexcept;
   // Reports n (>= 1) bytes read into space(); data_truncated is MSG_TRUNC (record mode).
   [[nodiscard]] result<status> on_read(std::size_t n, bool data_truncated) noexcept;
-  [[nodiscard]] bool started() const noexcept { return got_ > 0; }
 
   // Valid after status::complete.
   [[nodiscard]] msg_header header() const noexcept { return header_; }

@@ -79,7 +79,8 @@ void server_machine::on_read(std::size_t n, bool data_truncated, result<void> co
                              const cmsg::control_data& ctl) noexcept {
   if (want_ != want::read) return fail({errc::invalid, 0});
   // Descriptors, unknown or repeated control messages: the glue's decode refused them already.
-  if (!control) return fail({control.code() == errc::truncated ? errc::truncated : errc::protocol, 0});
+  if (!control)
+    return fail({control.code() == errc::truncated ? errc::truncated : errc::protocol, 0});
 
   if (!ctl.has_credentials) {
     creds_bad_ = true;

@@ -1,13 +1,16 @@
 // The handshake state machines (docs/PROTOCOL.md, "Handshake"). Pure: each takes what arrived
-// (bytes, decoded control data, the kernel's view of the peer) and says what to do next. The glue in
-// src/core/ does the I/O; fuzzers and tests drive these directly.
+// (bytes, decoded control data, the kernel's view of the peer) and says what to do next. The glue
+// in src/core/ does the I/O; fuzzers and tests drive these directly.
 //
 //   client:  send_hello --written--> read_reply --accept--> done
 //                                                --deny----> failed(denied)
 //   server:  read_hello --valid, creds match--> decide --accept--> send_reply --written--> done
-//                       --creds missing/differ--------------deny--> send_reply --written--> failed(denied)
-//                       --unknown version------------------deny--> send_reply --written--> failed(protocol)
-//                       --malformed------------------------------------------------------> failed(protocol)
+//                       --creds missing/differ--------------deny--> send_reply --written-->
+//                       failed(denied)
+//                       --unknown version------------------deny--> send_reply --written-->
+//                       failed(protocol)
+//                       --malformed------------------------------------------------------>
+//                       failed(protocol)
 // Every failure is sticky.
 #pragma once
 

@@ -8,8 +8,8 @@
 //
 // hello and accept bodies are a list of extensions; a deny body is a u16 reason code followed by
 // extensions. An extension is u16 type, u16 length, length bytes. An unknown extension whose type
-// has the high bit (critical) set is refused; other unknown ones are skipped. No extension is defined
-// in version 1. Pure: no system calls.
+// has the high bit (critical) set is refused; other unknown ones are skipped. No extension is
+// defined in version 1. Pure: no system calls.
 #pragma once
 
 #include <array>
@@ -36,8 +36,10 @@ struct msg_header {
   std::uint16_t body_len = 0;
 };
 
-// Checks the magic and the body bound; version and type are returned as sent, for the caller to judge.
-[[nodiscard]] result<msg_header> decode_header(std::span<const std::uint8_t, header_len> bytes) noexcept;
+// Checks the magic and the body bound; version and type are returned as sent, for the caller to
+// judge.
+[[nodiscard]] result<msg_header> decode_header(
+    std::span<const std::uint8_t, header_len> bytes) noexcept;
 
 using message_bytes = std::array<std::uint8_t, max_message>;
 

@@ -41,8 +41,9 @@ int mon_ipc_auth_server_peer_pidfd(void* state) {
   return copy.value().release();
 }
 
-int mon_ipc_auth_server_peer_info(void* state, gid_t* groups, size_t max_groups, size_t* out_num_groups,
-                                  char* label, size_t max_label_len, size_t* out_label_len) {
+int mon_ipc_auth_server_peer_info(void* state, gid_t* groups, size_t max_groups,
+                                  size_t* out_num_groups, char* label, size_t max_label_len,
+                                  size_t* out_label_len) {
   if (out_num_groups != nullptr) *out_num_groups = 0;
   if (out_label_len != nullptr) *out_label_len = 0;
   auto* st = as_server(state);
@@ -69,7 +70,8 @@ int mon_ipc_auth_server_peer_info(void* state, gid_t* groups, size_t max_groups,
 int mon_ipc_auth_server_set_policy(void* state, mon_ipc_policy_fn allow, void* ctx) {
   auto* st = as_server(state);
   if (st == nullptr) return MON_ERR_INVALID;
-  auto r = allow != nullptr ? st->hs.set_policy(forward_policy, st) : st->hs.set_policy(nullptr, nullptr);
+  auto r = allow != nullptr ? st->hs.set_policy(forward_policy, st)
+                            : st->hs.set_policy(nullptr, nullptr);
   if (!r) return to_code(r.err());
   st->allow = allow;
   st->allow_ctx = ctx;
@@ -94,7 +96,8 @@ int mon_ipc_auth_client_peer_creds(void* state, mon_ipc_creds* out) {
   return MON_OK;
 }
 
-int mon_ipc_recv_fd_typed(int source_fd, mon_buffer* dst, int* fd_received, unsigned allowed_types) {
+int mon_ipc_recv_fd_typed(int source_fd, mon_buffer* dst, int* fd_received,
+                          unsigned allowed_types) {
   if (fd_received != nullptr) *fd_received = -1;
   if (dst == nullptr || fd_received == nullptr || source_fd < 0) return MON_ERR_INVALID;
   mon::fd_list fds;

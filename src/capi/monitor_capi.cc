@@ -119,7 +119,8 @@ int mon_ipc_auth_server_step(int fd, void* state) {
 int mon_ipc_send_fd(int target_fd, mon_buffer* src, int fd_to_send) {
   if (src == nullptr || target_fd < 0 || fd_to_send < -1) return MON_ERR_INVALID;
   const int one[1] = {fd_to_send};
-  const std::span<const int> fds = fd_to_send >= 0 ? std::span<const int>(one) : std::span<const int>{};
+  const std::span<const int> fds =
+      fd_to_send >= 0 ? std::span<const int>(one) : std::span<const int>{};
   return to_code(mon::send_message(target_fd, src->impl, fds));
 }
 
@@ -133,4 +134,3 @@ int mon_ipc_recv_fd(int source_fd, mon_buffer* dst, int* fd_received) {
 }
 
 }  // extern "C"
-

@@ -133,7 +133,8 @@ result<std::size_t> encode(std::span<std::byte> buf, std::span<const int> fds,
   if (!fds.empty()) {
     for (int fd : fds)
       if (fd < 0) return errc::invalid;
-    std::memcpy(put_header(SCM_RIGHTS, fds.size() * sizeof(int)), fds.data(), fds.size() * sizeof(int));
+    std::memcpy(put_header(SCM_RIGHTS, fds.size() * sizeof(int)), fds.data(),
+                fds.size() * sizeof(int));
   }
   if (creds) {
     const ucred c{creds->pid, creds->uid, creds->gid};

@@ -49,8 +49,9 @@ inline constexpr std::size_t max_space = 1200;
                                   const policy& pol, control_data& out) noexcept;
 
 // Writes the control data for sendmsg into buf: one SCM_RIGHTS header with fds (if any) and one
-// SCM_CREDENTIALS header (if creds is not null). Returns the length used, or 0 with nothing to send.
-// buf must be at least receive_space(fds.size(), creds != nullptr) bytes and suitably aligned.
+// SCM_CREDENTIALS header (if creds is not null). Returns the length used, or 0 with nothing to
+// send. buf must be at least receive_space(fds.size(), creds != nullptr) bytes and suitably
+// aligned.
 [[nodiscard]] result<std::size_t> encode(std::span<std::byte> buf, std::span<const int> fds,
                                          const peer_credentials* creds) noexcept;
 

@@ -75,8 +75,8 @@ result<progress> receive_record(int fd, message_buffer& buf, fd_list& fds,
   buffer_access::set_size(buf, 0);
   if (auto room = buf.reserve(buf.max_size()); !room) return room.err();
   std::array<std::uint8_t, frame::header_len> head{};
-  std::array<iovec, 2> iov{{{head.data(), head.size()},
-                            {buffer_access::storage(buf), buf.max_size()}}};
+  std::array<iovec, 2> iov{
+      {{head.data(), head.size()}, {buffer_access::storage(buf), buf.max_size()}}};
   cmsg::control_data ctl;
   const auto r = sys::receive(fd, iov, {fd_limit, false}, ctl);
   switch (r.what) {
@@ -105,7 +105,8 @@ result<progress> receive_message(int fd, message_buffer& buf, fd_list& fds,
   fds.clear();
   if (fd < 0 || fd_limit > max_fds) return errc::invalid;
   auto& t = buffer_access::transfer(buf);
-  if (t.rx.in_frame() && t.rx_fd != fd) return errc::invalid;  // a half-read frame of another socket
+  if (t.rx.in_frame() && t.rx_fd != fd)
+    return errc::invalid;  // a half-read frame of another socket
   if (t.rx_fd != fd || t.rx_type == 0) {
     auto type = sys::unix_socket_type(fd);
     if (!type) return type.err();
@@ -142,7 +143,8 @@ result<progress> send_message(int fd, message_buffer& buf, std::span<const int> 
     if (t.tx_sent < frame::header_len) {
       iov[n++] = {t.tx_header.data() + t.tx_sent, frame::header_len - t.tx_sent};
     }
-    const std::size_t payload_off = t.tx_sent > frame::header_len ? t.tx_sent - frame::header_len : 0;
+    const std::size_t payload_off =
+        t.tx_sent > frame::header_len ? t.tx_sent - frame::header_len : 0;
     if (buf.size() > payload_off) {
       iov[n++] = {buffer_access::storage(buf) + payload_off, buf.size() - payload_off};
     }

@@ -11,21 +11,38 @@ bool fd_type_allowed(unsigned file_type, bool o_path, fd_type_mask allowed) noex
   if (o_path && (allowed & MON_FD_TYPE_OPATH) == 0) return false;
   unsigned bit = 0;
   switch (file_type & S_IFMT) {
-    case S_IFREG: bit = MON_FD_TYPE_REGULAR; break;
-    case S_IFDIR: bit = MON_FD_TYPE_DIRECTORY; break;
-    case S_IFIFO: bit = MON_FD_TYPE_FIFO; break;
-    case S_IFSOCK: bit = MON_FD_TYPE_SOCKET; break;
-    case S_IFCHR: bit = MON_FD_TYPE_CHARDEV; break;
-    case S_IFBLK: bit = MON_FD_TYPE_BLOCKDEV; break;
-    case S_IFLNK: bit = MON_FD_TYPE_SYMLINK; break;  // only reachable through O_PATH|O_NOFOLLOW
-    case 0: bit = MON_FD_TYPE_OTHER; break;          // anonymous inodes: eventfd, pidfd, epoll, ...
-    default: return false;                           // a type this code does not know: refuse
+    case S_IFREG:
+      bit = MON_FD_TYPE_REGULAR;
+      break;
+    case S_IFDIR:
+      bit = MON_FD_TYPE_DIRECTORY;
+      break;
+    case S_IFIFO:
+      bit = MON_FD_TYPE_FIFO;
+      break;
+    case S_IFSOCK:
+      bit = MON_FD_TYPE_SOCKET;
+      break;
+    case S_IFCHR:
+      bit = MON_FD_TYPE_CHARDEV;
+      break;
+    case S_IFBLK:
+      bit = MON_FD_TYPE_BLOCKDEV;
+      break;
+    case S_IFLNK:
+      bit = MON_FD_TYPE_SYMLINK;
+      break;  // only reachable through O_PATH|O_NOFOLLOW
+    case 0:
+      bit = MON_FD_TYPE_OTHER;
+      break;  // anonymous inodes: eventfd, pidfd, epoll, ...
+    default:
+      return false;  // a type this code does not know: refuse
   }
   return (allowed & bit) != 0;
 }
 
-result<progress> receive_message_typed(int fd, message_buffer& buf, fd_list& fds, fd_type_mask allowed,
-                                       std::size_t fd_limit) noexcept {
+result<progress> receive_message_typed(int fd, message_buffer& buf, fd_list& fds,
+                                       fd_type_mask allowed, std::size_t fd_limit) noexcept {
   auto r = receive_message(fd, buf, fds, fd_limit);
   if (!r || r.value() != progress::done) return r;
   for (const auto& d : fds.items()) {

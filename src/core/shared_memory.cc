@@ -71,7 +71,8 @@ result<shared_memory> shared_memory::create(std::size_t size) noexcept {
   if (!fd) return fd.err();
   if (auto r = sys::truncate(fd.value().get(), size); !r) return r.err();
   // Sealed before anyone else can see the descriptor: from here on its size is a fact.
-  if (auto r = sys::add_seals(fd.value().get(), shm::seal_shrink | shm::seal_grow); !r) return r.err();
+  if (auto r = sys::add_seals(fd.value().get(), shm::seal_shrink | shm::seal_grow); !r)
+    return r.err();
   auto addr = sys::map(fd.value().get(), size, true);
   if (!addr) return addr.err();
   shared_memory s;

@@ -14,8 +14,8 @@ namespace mon::detail {
 struct transfer_state {
   // Receive side.
   frame::stream_decoder rx{frame::limits{}};
-  int rx_fd = -1;    // the socket rx_type (and a frame in progress) belong to
-  int rx_type = 0;   // SOCK_STREAM or SOCK_SEQPACKET once known; 0 unknown
+  int rx_fd = -1;   // the socket rx_type (and a frame in progress) belong to
+  int rx_type = 0;  // SOCK_STREAM or SOCK_SEQPACKET once known; 0 unknown
 
   // Send side: a stream message the socket took only part of.
   bool tx_active = false;

@@ -31,7 +31,8 @@ result<header> check_record(std::span<const std::uint8_t> head, std::size_t reco
   if (record_len < header_len || head.size() < header_len) return errc::protocol;
   auto h = decode_header(head.first<header_len>());
   if (!h) return h;
-  if (h.value().num_fds > lim.max_fds || h.value().num_fds != num_fds_arrived) return errc::protocol;
+  if (h.value().num_fds > lim.max_fds || h.value().num_fds != num_fds_arrived)
+    return errc::protocol;
   if (h.value().payload_len > lim.max_payload) return errc::toobig;
   // A record longer than its header says (cut by the kernel at our buffer) or shorter: malformed.
   if (data_truncated) return errc::protocol;

@@ -31,12 +31,14 @@ struct header {
   friend constexpr bool operator==(const header&, const header&) = default;
 };
 
-// Encodes h; payload_len must be <= MON_BUFFER_LIMIT and num_fds <= max_fds (checked by the caller).
+// Encodes h; payload_len must be <= MON_BUFFER_LIMIT and num_fds <= max_fds (checked by the
+// caller).
 [[nodiscard]] std::array<std::uint8_t, header_len> encode_header(header h) noexcept;
 
-// Decodes and validates a header: magic, version, num_fds <= max_fds, payload_len <= MON_BUFFER_LIMIT.
-// Anything else is errc::protocol.
-[[nodiscard]] result<header> decode_header(std::span<const std::uint8_t, header_len> bytes) noexcept;
+// Decodes and validates a header: magic, version, num_fds <= max_fds, payload_len <=
+// MON_BUFFER_LIMIT. Anything else is errc::protocol.
+[[nodiscard]] result<header> decode_header(
+    std::span<const std::uint8_t, header_len> bytes) noexcept;
 
 // What the receiver accepts.
 struct limits {
@@ -47,12 +49,12 @@ struct limits {
 // Judges one SOCK_SEQPACKET record: record_len bytes arrived (the first header_len of them in
 // head), data_truncated is MSG_TRUNC, fds are the descriptors that came with it (already decoded
 // and owned). Returns the header on success; on error the caller closes fds.
-[[nodiscard]] result<header> check_record(std::span<const std::uint8_t> head, std::size_t record_len,
-                                          bool data_truncated, std::size_t num_fds_arrived,
-                                          const limits& lim) noexcept;
+[[nodiscard]] result<header> check_record(std::span<const std::uint8_t> head,
+                                          std::size_t record_len, bool data_truncated,
+                                          std::size_t num_fds_arrived, const limits& lim) noexcept;
 
-// Follows one frame through a SOCK_STREAM socket read in pieces of any size. It asks for exactly the
-// bytes that remain of the current frame, so a reader never consumes the next frame (and the
+// Follows one frame through a SOCK_STREAM socket read in pieces of any size. It asks for exactly
+// the bytes that remain of the current frame, so a reader never consumes the next frame (and the
 // descriptors that travel with it).
 //
 // Descriptors must arrive with the read that carries the header's first byte, and their number must
@@ -71,7 +73,9 @@ class stream_decoder {
   }
   [[nodiscard]] phase current_phase() const noexcept { return phase_; }
   // True between the first byte of a frame and its end (or a failure).
-  [[nodiscard]] bool in_frame() const noexcept { return phase_ != phase::header || header_got_ > 0; }
+  [[nodiscard]] bool in_frame() const noexcept {
+    return phase_ != phase::header || header_got_ > 0;
+  }
   // Exactly how many bytes the next read may take (never 0).
   [[nodiscard]] std::size_t wanted() const noexcept;
   // Where header bytes go during phase::header (wanted() bytes long).

@@ -53,7 +53,8 @@ decision check(const facts& f, const request& r) noexcept {
       return d;  // an access value outside the enum: bad_request
   }
 
-  if (f.size < 0 || static_cast<std::uint64_t>(f.size) < r.min_len) return refuse(verdict::too_small);
+  if (f.size < 0 || static_cast<std::uint64_t>(f.size) < r.min_len)
+    return refuse(verdict::too_small);
   const std::uint64_t size = static_cast<std::uint64_t>(f.size);
   d.map_len = static_cast<std::size_t>(size < r.max_len ? size : r.max_len);
   d.map_writable = r.mode == access::read_write;
@@ -86,18 +87,30 @@ errc to_error(verdict v) noexcept {
 
 const char* to_string(verdict v) noexcept {
   switch (v) {
-    case verdict::ok: return "ok";
-    case verdict::bad_request: return "bad request";
-    case verdict::path_only: return "O_PATH descriptor";
-    case verdict::not_regular: return "not a regular file";
-    case verdict::not_sealable: return "not a memfd (F_GET_SEALS failed)";
-    case verdict::wrong_filesystem: return "not on tmpfs";
-    case verdict::missing_size_seals: return "shrink or grow seal missing";
-    case verdict::missing_write_seal: return "write seal missing";
-    case verdict::write_only: return "write-only descriptor";
-    case verdict::writable: return "writable where read-only was expected";
-    case verdict::not_writable: return "not writable where writable was expected";
-    case verdict::too_small: return "smaller than expected";
+    case verdict::ok:
+      return "ok";
+    case verdict::bad_request:
+      return "bad request";
+    case verdict::path_only:
+      return "O_PATH descriptor";
+    case verdict::not_regular:
+      return "not a regular file";
+    case verdict::not_sealable:
+      return "not a memfd (F_GET_SEALS failed)";
+    case verdict::wrong_filesystem:
+      return "not on tmpfs";
+    case verdict::missing_size_seals:
+      return "shrink or grow seal missing";
+    case verdict::missing_write_seal:
+      return "write seal missing";
+    case verdict::write_only:
+      return "write-only descriptor";
+    case verdict::writable:
+      return "writable where read-only was expected";
+    case verdict::not_writable:
+      return "not writable where writable was expected";
+    case verdict::too_small:
+      return "smaller than expected";
   }
   return "unknown";
 }

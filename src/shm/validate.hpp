@@ -12,7 +12,8 @@
 namespace mon::shm {
 
 // The kernel ABI values this logic needs, spelled out so this layer includes no system header
-// (src/sys/memfd.cc checks each against <fcntl.h>, <sys/stat.h> and <linux/magic.h> at compile time).
+// (src/sys/memfd.cc checks each against <fcntl.h>, <sys/stat.h> and <linux/magic.h> at compile
+// time).
 inline constexpr std::uint32_t seal_seal = 0x1;
 inline constexpr std::uint32_t seal_shrink = 0x2;
 inline constexpr std::uint32_t seal_grow = 0x4;
@@ -55,17 +56,18 @@ struct request {
 // Why a descriptor was refused (or ok). Each maps to one MON_ERR_* code (to_error).
 enum class verdict : unsigned char {
   ok,
-  bad_request,        // min_len 0, min_len > max_len, max_len beyond the address space -> invalid
-  path_only,          // an O_PATH descriptor -> badshm
-  not_regular,        // pipe, socket, directory, device... -> badshm
-  not_sealable,       // F_GET_SEALS failed: a regular file, not a memfd -> badshm
-  wrong_filesystem,   // a sealable file that is not on tmpfs (hugetlbfs: faults can SIGBUS) -> badshm
-  missing_size_seals, // F_SEAL_SHRINK or F_SEAL_GROW not set -> notsealed
-  missing_write_seal, // immutable asked, F_SEAL_WRITE not set -> notsealed
-  write_only,         // O_WRONLY: cannot be mapped for reading -> shmaccess
-  writable,           // read_only asked, O_RDWR and no write seal -> shmaccess
-  not_writable,       // read_write asked, O_RDONLY or write-sealed -> shmaccess
-  too_small,          // size < min_len (or a negative size) -> shmsize
+  bad_request,         // min_len 0, min_len > max_len, max_len beyond the address space -> invalid
+  path_only,           // an O_PATH descriptor -> badshm
+  not_regular,         // pipe, socket, directory, device... -> badshm
+  not_sealable,        // F_GET_SEALS failed: a regular file, not a memfd -> badshm
+  wrong_filesystem,    // a sealable file that is not on tmpfs (hugetlbfs: faults can SIGBUS) ->
+                       // badshm
+  missing_size_seals,  // F_SEAL_SHRINK or F_SEAL_GROW not set -> notsealed
+  missing_write_seal,  // immutable asked, F_SEAL_WRITE not set -> notsealed
+  write_only,          // O_WRONLY: cannot be mapped for reading -> shmaccess
+  writable,            // read_only asked, O_RDWR and no write seal -> shmaccess
+  not_writable,        // read_write asked, O_RDONLY or write-sealed -> shmaccess
+  too_small,           // size < min_len (or a negative size) -> shmsize
 };
 
 struct decision {

@@ -1,5 +1,5 @@
-// mon::sys memfd calls: the only code that creates, seals, inspects and maps shared memory. It never
-// decides whether a descriptor is acceptable: shm::check (src/shm/validate.hpp) does.
+// mon::sys memfd calls: the only code that creates, seals, inspects and maps shared memory. It
+// never decides whether a descriptor is acceptable: shm::check (src/shm/validate.hpp) does.
 #pragma once
 
 #include <cstddef>

@@ -125,7 +125,8 @@ result<peer_credentials> peer_credentials_of(int fd) noexcept {
 
 result<void> set_pass_credentials(int fd, bool on) noexcept {
   const int value = on ? 1 : 0;
-  if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &value, sizeof value) != 0) return from_errno(errno);
+  if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &value, sizeof value) != 0)
+    return from_errno(errno);
   return {};
 }
 

@@ -44,7 +44,8 @@ struct io_result {
 // SO_PASSCRED on or off.
 [[nodiscard]] result<void> set_pass_credentials(int fd, bool on) noexcept;
 
-// This process's pid, effective uid and effective gid, as the hello claims them (the kernel checks).
+// This process's pid, effective uid and effective gid, as the hello claims them (the kernel
+// checks).
 [[nodiscard]] peer_credentials own_credentials() noexcept;
 
 // Maps errno after a failed socket call to a library error.

@@ -30,7 +30,8 @@ class writer {
   }
   constexpr void u32(std::uint32_t v) noexcept {
     if (!room(4)) return;
-    for (int shift = 24; shift >= 0; shift -= 8) out_[pos_++] = static_cast<std::uint8_t>(v >> shift);
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out_[pos_++] = static_cast<std::uint8_t>(v >> shift);
   }
   constexpr void bytes(std::span<const std::uint8_t> v) noexcept {
     if (!room(v.size())) return;

@@ -19,7 +19,8 @@ static void *client(void *arg) {
     mon_buffer *in = mon_buffer_new(0);
     int got = -1;
     rc = in ? mon_ipc_recv_fd(fd, in, &got) : MON_ERR_NOMEM;
-    if (rc == MON_OK && (got < 0 || mon_buffer_len(in) != 5 || memcmp(mon_buffer_data(in), "hello", 5)))
+    if (rc == MON_OK &&
+        (got < 0 || mon_buffer_len(in) != 5 || memcmp(mon_buffer_data(in), "hello", 5)))
       rc = MON_ERR_PROTOCOL;
     if (got >= 0) close(got);
     mon_buffer_free(in);

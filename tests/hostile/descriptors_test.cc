@@ -1,6 +1,6 @@
-// Hostile raw peers against descriptor passing (../shared/ATTACKS.md, part A), over real socketpairs.
-// Each asserts the documented error, no hang (hang_guard), and that the receiver holds no descriptor
-// it was not handed (fd_leak_check).
+// Hostile raw peers against descriptor passing (../shared/ATTACKS.md, part A), over real
+// socketpairs. Each asserts the documented error, no hang (hang_guard), and that the receiver holds
+// no descriptor it was not handed (fd_leak_check).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -66,7 +66,8 @@ TEST_P(Descriptors, DeclaredDescriptorThatNeverCame) {  // A6
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-TEST_P(Descriptors, SeveralRightsHeadersInOneMessage) {  // A4 (Linux merges them: still two descriptors)
+TEST_P(Descriptors,
+       SeveralRightsHeadersInOneMessage) {  // A4 (Linux merges them: still two descriptors)
   hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
@@ -168,7 +169,8 @@ TEST_P(Descriptors, OversizedLengthField) {  // invariant 3
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-TEST_P(Descriptors, PidfdTheReceiverNeverAskedForIsClosed) {  // A5 (SCM_PIDFD installs a descriptor)
+TEST_P(Descriptors,
+       PidfdTheReceiverNeverAskedForIsClosed) {  // A5 (SCM_PIDFD installs a descriptor)
   hang_guard guard;
   fd_leak_check leaks;
   auto pair = make_pair(GetParam());
@@ -260,7 +262,8 @@ TEST_P(Descriptors, PayloadLengthJustAboveTheLimit) {  // invariant 3
   EXPECT_EQ(r.recv(pair.b.get()), MON_ERR_PROTOCOL);
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, Descriptors, ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET), test::socket_type_name);
+INSTANTIATE_TEST_SUITE_P(Types, Descriptors, ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET),
+                         test::socket_type_name);
 
 TEST(DescriptorsStream, DescriptorsRidingOnThePayloadInsteadOfTheHeader) {  // A6
   hang_guard guard;

@@ -103,7 +103,8 @@ TEST(Exhaustion, TenThousandSilentConnectionsCostBoundedMemoryAndNeverBlock) {
       const int e = errno;
       rlimit r{};
       (void)::getrlimit(RLIMIT_NOFILE, &r);
-      FAIL() << "accept " << i << ": " << std::strerror(e) << " (RLIMIT_NOFILE " << r.rlim_cur << ")";
+      FAIL() << "accept " << i << ": " << std::strerror(e) << " (RLIMIT_NOFILE " << r.rlim_cur
+             << ")";
     }
     test::set_nonblocking(h.fd.get());
     ASSERT_EQ(mon_ipc_auth_server_init(h.fd.get(), &creds[i], &h.state), MON_CONTINUE);
@@ -113,9 +114,11 @@ TEST(Exhaustion, TenThousandSilentConnectionsCostBoundedMemoryAndNeverBlock) {
   service.clear();  // from here on the test itself opens files (/proc) and connects
   const long rss_after = rss_bytes();
   const double fds_per_connection =
-      (test::open_fd_count() + static_cast<double>(256 - spare.size()) + 8 - fds_before) / connections;
+      (test::open_fd_count() + static_cast<double>(256 - spare.size()) + 8 - fds_before) /
+      connections;
   EXPECT_LE(fds_per_connection, 2.0) << "the socket and at most one pidfd";
-  EXPECT_EQ(not_waiting, 0) << "a silent peer must leave the server waiting, not failing or blocked";
+  EXPECT_EQ(not_waiting, 0)
+      << "a silent peer must leave the server waiting, not failing or blocked";
   const long per_connection = (rss_after - rss_before) / connections;
   RecordProperty("rss_bytes_per_connection", static_cast<int>(per_connection));
   std::printf("RSS %ld -> %ld bytes: %ld bytes and %.3f descriptors per held connection\n",

@@ -86,7 +86,8 @@ TEST_P(Peers, TranscriptReplayedByAnotherUidYieldsThatUid) {
     auto fd = l.connect();
     if (!fd) return 91;
     wait_byte(go.a.get());  // the server is ready (SO_PASSCRED on): a plain write gets credentials
-    if (::write(fd.get(), transcript.data(), transcript.size()) != static_cast<ssize_t>(transcript.size()))
+    if (::write(fd.get(), transcript.data(), transcript.size()) !=
+        static_cast<ssize_t>(transcript.size()))
       return 92;
     char reply[16];
     return ::recv(fd.get(), reply, sizeof reply, 0) > 0 ? 0 : 93;
@@ -125,7 +126,8 @@ TEST_P(Peers, ForgedCredentialsFromRootDisagreeWithPeercredAndAreDenied) {
     const auto hello = hello_bytes();
     // Claims to be the parent process, as nobody: both allowed by the kernel for root.
     const ucred forged{parent, 65534, 65534};
-    if (send_with_credentials(fd.get(), hello, forged) != static_cast<ssize_t>(hello.size())) return 91;
+    if (send_with_credentials(fd.get(), hello, forged) != static_cast<ssize_t>(hello.size()))
+      return 91;
     char reply[16];
     return ::recv(fd.get(), reply, sizeof reply, 0) > 0 ? 0 : 92;
   });
@@ -221,7 +223,8 @@ TEST_P(Peers, PeerThatExitedBeforeTheServerReadIsTheRecordedPidOrFails) {
     if (!fd) return 90;
     const auto hello = hello_bytes();
     const ucred own{::getpid(), ::geteuid(), ::getegid()};
-    return send_with_credentials(fd.get(), hello, own) == static_cast<ssize_t>(hello.size()) ? 0 : 91;
+    return send_with_credentials(fd.get(), hello, own) == static_cast<ssize_t>(hello.size()) ? 0
+                                                                                             : 91;
   });
   EXPECT_EQ(wait_child(child), 0);  // reaped: its pid is free for reuse from here on
   // Make a few new processes, so that a lookup by pid would have a chance to find a stranger.

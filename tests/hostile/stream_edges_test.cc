@@ -108,7 +108,8 @@ TEST(EdgesSeqpacket, EmptyRecordReadsAsEndOfFileAndItsDescriptorIsClosed) {  // 
   fd_leak_check leaks;
   auto pair = make_pair(SOCK_SEQPACKET);
   // recvmsg returns 0 for an empty record, exactly as for a closed peer: the library cannot tell
-  // them apart and reports MON_ERR_CLOSED (SECURITY.md, "Known limits"). Whatever rode on it is closed.
+  // them apart and reports MON_ERR_CLOSED (SECURITY.md, "Known limits"). Whatever rode on it is
+  // closed.
   auto one = fds(1);
   raw_send(pair.a.get(), {}, raw(one));
   receiver r;
@@ -137,7 +138,8 @@ TEST(EdgesSender, PeerGoneIsClosedNotSigpipe) {  // A15
     const pid_t child = test::fork_child([&] {
       ::signal(SIGPIPE, SIG_DFL);  // an unprepared service: SIGPIPE would terminate it
       mon_buffer* msg = mon_buffer_new(0);
-      const int rc = mon_buffer_append(msg, "x", 1) == MON_OK ? mon_ipc_send_fd(pair.a.get(), msg, 0) : 90;
+      const int rc =
+          mon_buffer_append(msg, "x", 1) == MON_OK ? mon_ipc_send_fd(pair.a.get(), msg, 0) : 90;
       mon_buffer_free(msg);
       return rc == MON_ERR_CLOSED ? 0 : 91;
     });
@@ -192,7 +194,8 @@ TEST(EdgesSender, TooManyDescriptorsInFlightIsReported) {  // A9
     mon_buffer* msg = mon_buffer_new(0);
     int rc = MON_OK;
     int sent = 0;
-    for (; sent < 1000 && rc == MON_OK; ++sent) rc = mon_ipc_send_fd(pair.a.get(), msg, passenger.get());
+    for (; sent < 1000 && rc == MON_OK; ++sent)
+      rc = mon_ipc_send_fd(pair.a.get(), msg, passenger.get());
     const int e = errno;
     mon_buffer_free(msg);
     if (rc != MON_ERR_IO) return 92;

@@ -101,9 +101,11 @@ TEST(PeerGroups, LoopPassesErrorsThrough) {
 
 TEST(PeerGroups, LabelEndsBeforeItsTrailingNuls) {
   using namespace std::string_view_literals;
-  EXPECT_EQ(detail::label_length("system_u:system_r:init_t:s0\0"sv), 27u);  // SELinux counts the NUL
-  EXPECT_EQ(detail::label_length("unconfined"sv), 10u);                     // others do not
-  EXPECT_EQ(detail::label_length("a\0b\0\0"sv), 3u);  // only trailing NULs go: bytes, not a C string
+  EXPECT_EQ(detail::label_length("system_u:system_r:init_t:s0\0"sv),
+            27u);                                        // SELinux counts the NUL
+  EXPECT_EQ(detail::label_length("unconfined"sv), 10u);  // others do not
+  EXPECT_EQ(detail::label_length("a\0b\0\0"sv),
+            3u);  // only trailing NULs go: bytes, not a C string
   EXPECT_EQ(detail::label_length("\0\0"sv), 0u);
   EXPECT_EQ(detail::label_length(""sv), 0u);
 }
@@ -163,14 +165,16 @@ TEST(PeerGroups, CApiReportsSizesAndTooBig) {
 
   size_t num = 99, label_len = 99;
   // Sizes only: nothing offered, the counts come back with MON_ERR_TOOBIG.
-  EXPECT_EQ(mon_ipc_auth_server_peer_info(st, nullptr, 0, &num, nullptr, 0, &label_len), MON_ERR_TOOBIG);
+  EXPECT_EQ(mon_ipc_auth_server_peer_info(st, nullptr, 0, &num, nullptr, 0, &label_len),
+            MON_ERR_TOOBIG);
   EXPECT_EQ(num, 3u);
   gid_t two[2];
   char label[256];
   EXPECT_EQ(mon_ipc_auth_server_peer_info(st, two, 2, &num, label, sizeof label, &label_len),
             MON_ERR_TOOBIG);
   gid_t three[3];
-  ASSERT_EQ(mon_ipc_auth_server_peer_info(st, three, 3, &num, label, sizeof label, &label_len), MON_OK);
+  ASSERT_EQ(mon_ipc_auth_server_peer_info(st, three, 3, &num, label, sizeof label, &label_len),
+            MON_OK);
   EXPECT_EQ(num, 3u);
   std::vector<gid_t> got(three, three + 3);
   std::sort(got.begin(), got.end());

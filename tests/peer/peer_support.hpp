@@ -21,8 +21,8 @@ namespace mon::test {
 
 // Runs the server side through the C ABI to its end, leaving the state alive for the caller
 // (who must call mon_ipc_auth_server_end). policy (optional) is installed right after init.
-inline int run_server_keep(int fd, mon_ipc_creds* creds, void** st, mon_ipc_policy_fn policy = nullptr,
-                           void* ctx = nullptr) {
+inline int run_server_keep(int fd, mon_ipc_creds* creds, void** st,
+                           mon_ipc_policy_fn policy = nullptr, void* ctx = nullptr) {
   int rc = mon_ipc_auth_server_init(fd, creds, st);
   if (rc > 0 && policy != nullptr) {
     const int p = mon_ipc_auth_server_set_policy(*st, policy, ctx);

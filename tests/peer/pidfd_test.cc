@@ -121,7 +121,8 @@ TEST(PeerPidfd, CApiRefusesWrongStates) {
   mon_ipc_auth_client_end(c);
 }
 
-// Both sides of a handshake over a non-blocking pair, without threads (this runs in a forked child).
+// Both sides of a handshake over a non-blocking pair, without threads (this runs in a forked
+// child).
 bool run_in_one_thread(int client_fd, server_handshake& server) {
   client_handshake client(client_fd);
   if (client.step().value() != progress::want_read) return false;  // hello sent

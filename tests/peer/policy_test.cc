@@ -46,13 +46,15 @@ TEST_P(PeerPolicy, RefusalIsDeniedWithReasonPolicyAndNothingMore) {
   client_handshake client(pair.a.get());
   ASSERT_EQ(client.step().value(), progress::want_read);  // hello sent
   // A client eager to talk: a frame queued right behind its hello.
-  const std::vector<std::uint8_t> after = test::frame_bytes(0, 3, std::vector<std::uint8_t>{1, 2, 3});
+  const std::vector<std::uint8_t> after =
+      test::frame_bytes(0, 3, std::vector<std::uint8_t>{1, 2, 3});
   test::raw_send(pair.a.get(), after);
 
   seen s;  // answer 0: refuse
   mon_ipc_creds creds{};
   void* st = nullptr;
-  EXPECT_EQ(test::run_server_keep(pair.b.get(), &creds, &st, record_and_answer, &s), MON_ERR_DENIED);
+  EXPECT_EQ(test::run_server_keep(pair.b.get(), &creds, &st, record_and_answer, &s),
+            MON_ERR_DENIED);
   EXPECT_EQ(s.calls, 1);
   EXPECT_EQ(s.peer.pid, ::getpid());  // asked with the verified credentials
   EXPECT_EQ(s.peer.uid, ::geteuid());
@@ -89,8 +91,8 @@ TEST_P(PeerPolicy, AcceptanceSeesTheContextAndLetsThePeerIn) {
   mon_ipc_auth_server_end(st);
 }
 
-INSTANTIATE_TEST_SUITE_P(StreamAndSeqpacket, PeerPolicy, ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET),
-                         test::socket_type_name);
+INSTANTIATE_TEST_SUITE_P(StreamAndSeqpacket, PeerPolicy,
+                         ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET), test::socket_type_name);
 
 TEST(PeerPolicyC, NullPolicyRemovesIt) {
   fd_leak_check leaks;

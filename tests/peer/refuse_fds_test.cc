@@ -71,7 +71,8 @@ TEST_P(PeerRefuseFds, KernelRefusesDescriptorsDuringTheHandshakeOnly) {
   // A peer pushing a descriptor at the server before it is authenticated: the kernel says no to
   // the sender, so the server never holds it (not even long enough to close it).
   auto payload = test::some_fd();
-  ASSERT_EQ(send_with_fd(pair.a.get(), payload.get()), EPERM);  // (ASSERT: a client would wait forever)
+  ASSERT_EQ(send_with_fd(pair.a.get(), payload.get()),
+            EPERM);  // (ASSERT: a client would wait forever)
 
   int client_rc = 1;
   std::thread client([&] { client_rc = test::run_client(pair.a.get()); });
@@ -144,7 +145,9 @@ unique_fd make_dir(int) { return unique_fd(::open("/", O_RDONLY | O_DIRECTORY | 
 unique_fd make_chardev(int) { return unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
 unique_fd make_eventfd(int) { return unique_fd(::eventfd(0, EFD_CLOEXEC)); }
 // The receiving socket itself: the in-flight reference cycle of CVE-2014-3637.
-unique_fd make_receiver_itself(int receiver) { return unique_fd(::fcntl(receiver, F_DUPFD_CLOEXEC, 0)); }
+unique_fd make_receiver_itself(int receiver) {
+  return unique_fd(::fcntl(receiver, F_DUPFD_CLOEXEC, 0));
+}
 unique_fd make_other_socket(int) { return make_pair(SOCK_STREAM).a; }
 
 const kind_case kCases[] = {
@@ -194,7 +197,8 @@ TEST_P(PeerRefuseFds, EachKindIsRefusedUnlessAllowed) {
       send_two(pair.a.get(), fd.get());
       fd.reset();  // in flight only: the receiver's refusal must leave nothing open
       int got = 1234;
-      EXPECT_EQ(mon_ipc_recv_fd_typed(pair.b.get(), b, &got, kAllKinds & ~c.kind_bit), MON_ERR_PROTOCOL);
+      EXPECT_EQ(mon_ipc_recv_fd_typed(pair.b.get(), b, &got, kAllKinds & ~c.kind_bit),
+                MON_ERR_PROTOCOL);
       EXPECT_EQ(got, -1);
       EXPECT_EQ(mon_buffer_len(b), 0u);  // the refused message's bytes are not handed on
       expect_second_message(pair.b.get(), b);
@@ -260,8 +264,8 @@ TEST_P(PeerRefuseFds, OneBadDescriptorSpoilsTheWholeMessage) {
   EXPECT_EQ(in.size(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(StreamAndSeqpacket, PeerRefuseFds, ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET),
-                         test::socket_type_name);
+INSTANTIATE_TEST_SUITE_P(StreamAndSeqpacket, PeerRefuseFds,
+                         ::testing::Values(SOCK_STREAM, SOCK_SEQPACKET), test::socket_type_name);
 
 TEST(PeerRefuseFdsRule, MaskTable) {
   EXPECT_TRUE(fd_type_allowed(S_IFREG, false, MON_FD_TYPE_REGULAR));

@@ -73,8 +73,8 @@ snapshot take() { return {open_fds(), rss_kib(), clock_type::now()}; }
 void report(const char* phase, const snapshot& a, const snapshot& b, long done, long wanted,
             long errors, const char* unit) {
   const double s = std::chrono::duration<double>(b.t - a.t).count();
-  std::printf("%s: %ld/%ld %s in %.2f s (%.0f per second), errors %ld\n", phase, done, wanted, unit, s,
-              s > 0 ? static_cast<double>(done) / s : 0.0, errors);
+  std::printf("%s: %ld/%ld %s in %.2f s (%.0f per second), errors %ld\n", phase, done, wanted, unit,
+              s, s > 0 ? static_cast<double>(done) / s : 0.0, errors);
   std::printf("%s: descriptors open %d -> %d, RSS %ld KiB -> %ld KiB\n", phase, a.fds, b.fds, a.rss,
               b.rss);
 }
@@ -229,7 +229,8 @@ void run_clients(const sockaddr_un& addr, const options& o, clock_type::time_poi
     finish(fd, rc);
   };
   std::vector<epoll_event> ready(256);
-  while ((started < o.handshakes || !conns.empty()) && !stop.load() && clock_type::now() < deadline) {
+  while ((started < o.handshakes || !conns.empty()) && !stop.load() &&
+         clock_type::now() < deadline) {
     // Top up to `clients` in flight. A full backlog (EAGAIN) just waits for the next round.
     while (started < o.handshakes && static_cast<int>(conns.size()) < o.clients) {
       const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -286,8 +287,8 @@ bool many_handshakes(const options& o, clock_type::time_point deadline) {
   ::rmdir(dir);
   report("handshakes", before, after, ok.load(), o.handshakes, server_errors + client_errors,
          "completed (server side, peer pid verified)");
-  std::printf("handshakes: errors server %ld, client %ld; %d clients in flight\n", server_errors.load(),
-              client_errors.load(), o.clients);
+  std::printf("handshakes: errors server %ld, client %ld; %d clients in flight\n",
+              server_errors.load(), client_errors.load(), o.clients);
   return ok.load() == o.handshakes && server_errors == 0 && client_errors == 0 &&
          after.fds == before.fds;
 }
@@ -299,12 +300,17 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const long v = std::strtol(argv[i + 1], nullptr, 10);
-    if (k == "--fds") o.fds = v;
-    else if (k == "--handshakes") o.handshakes = v;
-    else if (k == "--clients") o.clients = static_cast<int>(v);
-    else if (k == "--seconds") o.seconds = static_cast<int>(v);
+    if (k == "--fds")
+      o.fds = v;
+    else if (k == "--handshakes")
+      o.handshakes = v;
+    else if (k == "--clients")
+      o.clients = static_cast<int>(v);
+    else if (k == "--seconds")
+      o.seconds = static_cast<int>(v);
     else {
-      std::fprintf(stderr, "usage: %s [--fds N] [--handshakes M] [--clients C] [--seconds T]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--fds N] [--handshakes M] [--clients C] [--seconds T]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -325,8 +331,8 @@ int main(int argc, char** argv) {
   const bool hs_ok = many_handshakes(o, deadline);
   const snapshot last = take();
   const bool timed_out = clock_type::now() > deadline;
-  std::printf("soak: total descriptors open %d -> %d, RSS %ld KiB -> %ld KiB%s\n", first.fds, last.fds,
-              first.rss, last.rss, timed_out ? " (stopped at the time bound)" : "");
+  std::printf("soak: total descriptors open %d -> %d, RSS %ld KiB -> %ld KiB%s\n", first.fds,
+              last.fds, first.rss, last.rss, timed_out ? " (stopped at the time bound)" : "");
   const bool ok = fds_ok && hs_ok && last.fds == first.fds && !timed_out;
   std::printf("soak: %s\n", ok ? "OK" : "FAILED");
   return ok ? 0 : 1;
