@@ -2,8 +2,14 @@
 # End-to-end test of fd-broker: the broker runs as root, its clients as nobody (uid/gid 65534).
 #   e2e_test.sh FD_BROKER FD_BROKER_OPEN FD_BROKER_LIAR
 # Exit 77 (CTest: skipped) when not root or when setpriv is missing. Every client runs under
-# `timeout`; the broker runs under `timeout` too and is killed by the EXIT trap, so nothing outlives
-# the test even when it fails half way.
+# `timeout`; the broker runs under `timeout -s KILL` as a watchdog and is stopped by the EXIT trap,
+# so nothing outlives the test even when it fails half way.
+#
+# The test signals the broker itself, never its `timeout`: a `timeout` told to stop its child sends
+# SIGTERM and then SIGCONT, and a SIGCONT discards a pending SIGSTOP. LeakSanitizer checks for leaks
+# at exit by having a helper task PTRACE_ATTACH the process (which queues a SIGSTOP) and wait for it
+# to stop; if the SIGCONT lands in between, the helper waits forever and the ASan broker never exits
+# (seen in CI under load).
 set -uo pipefail
 broker=$1 client=$2 liar=$3
 
@@ -12,12 +18,16 @@ command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) not installe
 
 dir=$(mktemp -d /tmp/fd-broker-e2e.XXXXXX)
 chmod 755 "$dir"  # nobody must reach the socket and the public files, not the secret ones
-broker_pid=""
+watchdog_pid="" broker_pid=""
 cleanup() {
   if [ -n "$broker_pid" ] && kill -0 "$broker_pid" 2>/dev/null; then
     kill -TERM "$broker_pid" 2>/dev/null
     for _ in $(seq 50); do kill -0 "$broker_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$broker_pid" 2>/dev/null
+  fi
+  if [ -n "$watchdog_pid" ]; then  # the broker may not have been found: stop whatever it runs
+    pkill -KILL -P "$watchdog_pid" 2>/dev/null
+    kill -KILL "$watchdog_pid" 2>/dev/null
   fi
   wait 2>/dev/null
   rm -rf "$dir"
@@ -51,10 +61,15 @@ chmod 644 "$dir/policy"
 sock=$dir/run/broker.sock
 log=$dir/broker.log
 
-timeout 80 "$broker" --handshake-timeout-ms 500 --max-conns 4 "$sock" "$dir/policy" 2>"$log" &
-broker_pid=$!
+timeout -s KILL 80 "$broker" --handshake-timeout-ms 500 --max-conns 4 "$sock" "$dir/policy" \
+  </dev/null >/dev/null 2>"$log" &
+watchdog_pid=$!
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 if ! test -S "$sock"; then echo "FAIL - broker did not start:"; cat "$log"; exit 1; fi
+broker_pid=$(pgrep -P "$watchdog_pid")  # the socket exists, so timeout has forked and exec'd it
+if [ -z "$broker_pid" ] || [ "$(wc -w <<<"$broker_pid")" != 1 ]; then
+  echo "FAIL - cannot tell the broker's pid (children of timeout: '$broker_pid')"; exit 1
+fi
 echo "ok   - broker listens (socket created)"
 check "socket file mode is 0666" test "$(stat -c %a "$sock")" = 666
 
@@ -109,17 +124,27 @@ check "still serving after the hostile clients" cmp -s "$dir/out3" "$dir/srv/pub
 kill -TERM "$broker_pid"
 for _ in $(seq 100); do kill -0 "$broker_pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$broker_pid" 2>/dev/null; then
-  # Bounded: say where it is stuck (seen once under ASan on a fresh Debian root), then kill it.
-  echo "     broker still running 10 s after SIGTERM; its processes and kernel wait channels:"
-  for p in $(pgrep -f "$broker" || true); do
-    echo "     pid $p state $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) wchan $(cat "/proc/$p/wchan" 2>/dev/null)"
-  done
-  pkill -KILL -f "$broker" 2>/dev/null || true
+  # Bounded: say where it is stuck, then kill it. A sanitizer's helper task is the broker's child.
+  echo "     broker still running 10 s after SIGTERM; its tasks, their state and kernel wait:"
+  describe() {  # pid, indent
+    local t
+    for t in /proc/"$1"/task/*; do
+      echo "     $2pid $1 task ${t##*/}: $(cut -d' ' -f3 "$t/stat" 2>/dev/null)" \
+        "wchan=$(cat "$t/wchan" 2>/dev/null) syscall=$(cut -d' ' -f1 "$t/syscall" 2>/dev/null)" \
+        "cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | cut -c1-60)"
+      sed "s/^/     $2  /" "$t/stack" 2>/dev/null | head -8
+    done
+    local c
+    for c in $(pgrep -P "$1" || true); do describe "$c" "$2  "; done
+  }
+  describe "$broker_pid" ""
+  echo "     broker log (last 15 lines):"; tail -15 "$log" | sed 's/^/     | /'
+  kill -KILL "$broker_pid" 2>/dev/null || true
 fi
-wait "$broker_pid"; rc=$?
+wait "$watchdog_pid"; rc=$?  # timeout exits with the broker's status
 check "broker exits 0 on SIGTERM" test "$rc" = 0
 check "socket file removed" test ! -e "$sock"
-broker_pid=""
+watchdog_pid="" broker_pid=""
 
 echo "--- broker log"
 cat "$log"
