@@ -1,7 +1,9 @@
 // Unit tests of the broker's pure parts and of the safe open, without a broker process.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "policy.hpp"
 #include "safe_path.hpp"
@@ -159,6 +162,28 @@ TEST_P(BrokerOpen, RefusesNonRegularWithoutBlocking) {
     EXPECT_FALSE(r.fd.valid()) << rel;
     EXPECT_TRUE(r.not_regular) << rel;
   }
+}
+
+// Refusal must come before any open routine runs: a device's open can act (arm a watchdog, rewind
+// a tape), a FIFO's can block or wake a writer. inotify reports an IN_OPEN for every open except
+// an O_PATH one, so the watch sees exactly the opens that would have reached the file.
+TEST_P(BrokerOpen, RefusesNonRegularWithoutOpeningIt) {
+  std::vector<const char*> names = {"fifo", "sub"};
+  if (::mknod((base_ + "null").c_str(), S_IFCHR | 0666, ::makedev(1, 3)) == 0)
+    names.push_back("null");  // needs CAP_MKNOD: root in CI
+  const mon::unique_fd watch(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  ASSERT_TRUE(watch.valid());
+  ASSERT_GE(::inotify_add_watch(watch.get(), base_.c_str(), IN_OPEN), 0);
+  char events[4096];
+  for (const char* rel : names) {
+    auto r = fdb::open_beneath(base_, base_ + rel, GetParam());
+    EXPECT_TRUE(r.not_regular) << rel;
+    EXPECT_EQ(::read(watch.get(), events, sizeof events), -1) << rel << " was opened";
+  }
+  // The watch does see an ordinary open: the check above can fail.
+  const mon::unique_fd fifo(::open((base_ + "fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  ASSERT_TRUE(fifo.valid());
+  EXPECT_GT(::read(watch.get(), events, sizeof events), 0);
 }
 
 TEST_P(BrokerOpen, RefusesPathsOutsideOrUnclean) {

@@ -17,8 +17,27 @@
 namespace fdb {
 namespace {
 
-constexpr int file_flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+// The requested file is first opened O_PATH: that resolves the name and pins the inode without
+// running any open routine (a device's open can have side effects, a FIFO's can block), and with
+// O_NOFOLLOW a trailing symlink comes back as itself, to be refused.
+constexpr int probe_flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
 constexpr int dir_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+// Turns an O_PATH descriptor of a regular file into one open for reading. /proc/self/fd/N is a
+// link to exactly the inode behind N (no name is resolved again, so nothing can be swapped in);
+// the result is still checked to be that inode. Fails closed when /proc is not mounted.
+int reopen_for_reading(int path_fd, const struct stat& checked) noexcept {
+  const std::string link = "/proc/self/fd/" + std::to_string(path_fd);
+  mon::unique_fd fd(::open(link.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return -1;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return -1;
+  if (st.st_dev != checked.st_dev || st.st_ino != checked.st_ino || !S_ISREG(st.st_mode)) {
+    errno = EXDEV;  // cannot happen unless /proc is not the real procfs
+    return -1;
+  }
+  return fd.release();
+}
 
 // -1 with errno ENOSYS when the kernel or headers lack openat2.
 int openat2_strict(int dirfd, const char* rel, int flags, bool beneath) noexcept {
@@ -108,25 +127,28 @@ open_outcome open_beneath(std::string_view base, std::string_view path, bool use
   }
 
   errno = ENOSYS;
-  int f = use_openat2 ? openat2_strict(dir.get(), rel.c_str(), file_flags, true) : -1;
-  if (f < 0 && fallback_wanted(errno)) f = walk_open(dir.get(), rel, file_flags);
-  mon::unique_fd file(f);
-  if (!file) {
+  int f = use_openat2 ? openat2_strict(dir.get(), rel.c_str(), probe_flags, true) : -1;
+  if (f < 0 && fallback_wanted(errno)) f = walk_open(dir.get(), rel, probe_flags);
+  mon::unique_fd probe(f);
+  if (!probe) {
     out.err = errno;
     return out;
   }
   struct stat st {};
-  if (::fstat(file.get(), &st) != 0) {
+  if (::fstat(probe.get(), &st) != 0) {
     out.err = errno;
+    return out;
+  }
+  if (S_ISLNK(st.st_mode)) {  // what open(O_NOFOLLOW) of a symlink reports
+    out.err = ELOOP;
     return out;
   }
   if (!S_ISREG(st.st_mode)) {
     out.not_regular = true;
-    return out;  // file closes here
+    return out;  // never opened for I/O: the O_PATH descriptor closes here
   }
-  // The open file description travels to the client: give it the ordinary blocking mode.
-  const int fl = ::fcntl(file.get(), F_GETFL);
-  if (fl < 0 || ::fcntl(file.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) {
+  mon::unique_fd file(reopen_for_reading(probe.get(), st));
+  if (!file) {
     out.err = errno;
     return out;
   }
