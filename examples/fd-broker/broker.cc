@@ -83,30 +83,45 @@ long now_ms() noexcept {
 
 fdb::policy g_policy;  // read by the handshake's policy callback; replaced only between events
 
-// Handshake policy: a verified peer that no rule names is refused before it can ask anything.
-bool peer_has_rules(const mon::peer_credentials& peer, void*) noexcept {
-  if (g_policy.names(peer.uid, peer.gid)) return true;
-  log_line("deny handshake pid=%d uid=%u gid=%u: no policy rule for this peer",
-           static_cast<int>(peer.pid), static_cast<unsigned>(peer.uid),
-           static_cast<unsigned>(peer.gid));
-  return false;
-}
+// The handshake's policy (below): context is the connection.
+bool peer_has_rules(const mon::peer_credentials& peer, void* context) noexcept;
 
 enum class phase { handshake, read_request, write_reply };
 
 struct connection {
-  explicit connection(int fd) noexcept : sock(fd), hs(fd, &peer_has_rules) {}
+  explicit connection(int fd) noexcept : sock(fd), hs(fd, &peer_has_rules, this) {}
   mon::unique_fd sock;
   mon::server_handshake hs;  // borrows sock
   mon::message_buffer in{FDB_REQUEST_MAX};
   mon::message_buffer out{FDB_REPLY_LEN};
   mon::unique_fd reply_fd;     // the descriptor being sent, kept until sent
   mon::peer_credentials peer;  // verified, once the handshake is done
+  mon::peer_info groups;       // supplementary groups, read by the policy check in the handshake
   ucred connector{0, static_cast<uid_t>(-1), static_cast<gid_t>(-1)};  // SO_PEERCRED, for logs
   phase state = phase::handshake;
   std::uint32_t interest = EPOLLIN;
   long deadline_ms = 0;
 };
+
+// A verified peer that no rule names is refused inside the handshake, before it can ask anything.
+// Its supplementary groups come from the kernel as well (SO_PEERGROUPS, recorded at connect() by
+// the process the handshake has just verified); when they cannot be read, the peer is refused.
+bool peer_has_rules(const mon::peer_credentials& peer, void* context) noexcept {
+  auto& c = *static_cast<connection*>(context);
+  auto info = mon::query_peer_info(c.sock.get());
+  if (!info) {
+    log_line("deny handshake pid=%d uid=%u gid=%u: cannot read its groups (%s)",
+             static_cast<int>(peer.pid), static_cast<unsigned>(peer.uid),
+             static_cast<unsigned>(peer.gid), mon::to_string(info.code()));
+    return false;
+  }
+  c.groups = std::move(info).value();
+  if (g_policy.names({peer.uid, peer.gid, c.groups.groups()})) return true;
+  log_line("deny handshake pid=%d uid=%u gid=%u: no policy rule for this peer",
+           static_cast<int>(peer.pid), static_cast<unsigned>(peer.uid),
+           static_cast<unsigned>(peer.gid));
+  return false;
+}
 
 class broker {
  public:
@@ -219,7 +234,7 @@ void broker::handle_request(connection& c) {
              printable(path).c_str());
     return reply(c, FDB_BAD_PATH, 0, {});
   }
-  const fdb::rule* r = g_policy.match(c.peer.uid, c.peer.gid, path);
+  const fdb::rule* r = g_policy.match({c.peer.uid, c.peer.gid, c.groups.groups()}, path);
   if (r == nullptr) {
     log_line("deny pid=%d uid=%u gid=%u path=\"%s\": no rule allows it", pid, uid, gid,
              printable(path).c_str());

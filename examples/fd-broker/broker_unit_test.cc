@@ -93,18 +93,32 @@ TEST(BrokerPolicy, Matching) {
   fdb::policy p;
   std::string err;
   ASSERT_TRUE(fdb::parse_policy("allow uid=10 /srv/pub/\nallow gid=20 /data/one.txt\n", p, err));
-  EXPECT_NE(p.match(10, 99, "/srv/pub/a"), nullptr);
-  EXPECT_NE(p.match(10, 99, "/srv/pub/a/b"), nullptr);
-  EXPECT_EQ(p.match(10, 99, "/srv/pub"), nullptr);       // the directory itself
-  EXPECT_EQ(p.match(10, 99, "/srv/public"), nullptr);    // a sibling sharing the prefix
-  EXPECT_EQ(p.match(11, 99, "/srv/pub/a"), nullptr);     // another uid
-  EXPECT_EQ(p.match(10, 10, "/data/one.txt"), nullptr);  // uid 10 is not gid 20
-  EXPECT_NE(p.match(99, 20, "/data/one.txt"), nullptr);
-  EXPECT_EQ(p.match(99, 20, "/data/one.txt2"), nullptr);
-  EXPECT_EQ(p.match(99, 20, "/data/one.txt/x"), nullptr);
-  EXPECT_TRUE(p.names(10, 0));
-  EXPECT_TRUE(p.names(0, 20));
-  EXPECT_FALSE(p.names(20, 10));
+  const fdb::peer_ids u10{10, 99, {}}, u11{11, 99, {}};
+  EXPECT_NE(p.match(u10, "/srv/pub/a"), nullptr);
+  EXPECT_NE(p.match(u10, "/srv/pub/a/b"), nullptr);
+  EXPECT_EQ(p.match(u10, "/srv/pub"), nullptr);                // the directory itself
+  EXPECT_EQ(p.match(u10, "/srv/public"), nullptr);             // a sibling sharing the prefix
+  EXPECT_EQ(p.match(u11, "/srv/pub/a"), nullptr);              // another uid
+  EXPECT_EQ(p.match({10, 10, {}}, "/data/one.txt"), nullptr);  // uid 10 is not gid 20
+  const fdb::peer_ids g20{99, 20, {}};
+  EXPECT_NE(p.match(g20, "/data/one.txt"), nullptr);
+  EXPECT_EQ(p.match(g20, "/data/one.txt2"), nullptr);
+  EXPECT_EQ(p.match(g20, "/data/one.txt/x"), nullptr);
+  EXPECT_TRUE(p.names({10, 0, {}}));
+  EXPECT_TRUE(p.names({0, 20, {}}));
+  EXPECT_FALSE(p.names({20, 10, {}}));
+}
+
+TEST(BrokerPolicy, GidRulesMatchSupplementaryGroups) {
+  fdb::policy p;
+  std::string err;
+  ASSERT_TRUE(fdb::parse_policy("allow gid=20 /data/\n", p, err)) << err;
+  const gid_t with[] = {5, 20, 30}, without[] = {5, 21, 30};
+  EXPECT_NE(p.match({99, 99, with}, "/data/x"), nullptr);
+  EXPECT_TRUE(p.names({99, 99, with}));
+  EXPECT_EQ(p.match({99, 99, without}, "/data/x"), nullptr);
+  EXPECT_FALSE(p.names({99, 99, without}));
+  EXPECT_FALSE(p.names({20, 99, without}));  // a uid equal to the gid is not membership
 }
 
 // A scratch tree: base/ with a file, a subdirectory, symlinks out of it, a FIFO; secret/ beside.

@@ -82,6 +82,10 @@ check "allowed path: exit 0" test "$rc" = 0
 check "allowed path: content matches" cmp -s "$dir/out" "$dir/srv/public/blob.bin"
 as_nobody "$client" "$sock" "$dir/srv/public/sub/hello.txt" >"$dir/out2" 2>/dev/null
 check "allowed path in a subdirectory: content matches" cmp -s "$dir/out2" "$dir/srv/public/sub/hello.txt"
+# gid=4242 is granted srv/secret/: nobody gets in with 4242 as a supplementary group only.
+timeout 20 setpriv --reuid=65534 --regid=65534 --groups=4242 -- "$client" "$sock" \
+  "$dir/srv/secret/key.txt" >"$dir/out4" 2>/dev/null
+check "supplementary group named by a gid rule: content matches" cmp -s "$dir/out4" "$dir/srv/secret/key.txt"
 
 # 2. Denied by policy, malformed, symlink escapes, non-regular files.
 expect_exit() {  # description, expected status, then the client's path argument

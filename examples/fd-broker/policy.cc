@@ -61,9 +61,22 @@ bool parse_rule(std::string_view line, rule& r, const char*& why) {
 
 }  // namespace
 
-const rule* policy::match(uid_t uid, gid_t gid, std::string_view path) const noexcept {
+bool peer_ids::in_group(unsigned long id) const noexcept {
+  if (id == gid) return true;
+  for (const gid_t g : groups)
+    if (id == g) return true;
+  return false;
+}
+
+namespace {
+bool rule_names(const rule& r, const peer_ids& who) noexcept {
+  return r.by_gid ? who.in_group(r.id) : r.id == who.uid;
+}
+}  // namespace
+
+const rule* policy::match(const peer_ids& who, std::string_view path) const noexcept {
   for (const auto& r : rules) {
-    if (r.by_gid ? r.id != gid : r.id != uid) continue;
+    if (!rule_names(r, who)) continue;
     if (r.path.back() == '/') {
       if (path.size() > r.path.size() && path.substr(0, r.path.size()) == r.path) return &r;
     } else if (path == r.path) {
@@ -73,9 +86,9 @@ const rule* policy::match(uid_t uid, gid_t gid, std::string_view path) const noe
   return nullptr;
 }
 
-bool policy::names(uid_t uid, gid_t gid) const noexcept {
+bool policy::names(const peer_ids& who) const noexcept {
   for (const auto& r : rules)
-    if (r.by_gid ? r.id == gid : r.id == uid) return true;
+    if (rule_names(r, who)) return true;
   return false;
 }
 
