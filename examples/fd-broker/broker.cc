@@ -1,16 +1,16 @@
 // fd-broker: opens files on behalf of authenticated local clients and passes them the descriptor.
 //
-//   fd-broker [--max-conns N] [--handshake-timeout-ms N] [--idle-timeout-ms N] [--socket-mode
-//   OCTAL]
-//             SOCKET POLICY
+//   fd-broker [--max-conns N] [--max-conns-per-uid N] [--handshake-timeout-ms N]
+//             [--idle-timeout-ms N] [--socket-mode OCTAL] SOCKET POLICY
 //
 // Meant to run as root. One thread, one epoll loop, level-triggered. Each connection is a small
 // state machine: handshake (monitor's server_handshake, non-blocking steps mapped to EPOLLIN /
 // EPOLLOUT) -> read request -> write reply -> read request ... A connection that has not finished
 // its handshake within the handshake timeout is dropped; an authenticated one idle for longer than
-// the idle timeout too. At most --max-conns connections exist at once; more are accepted and closed
-// at once. SIGTERM/SIGINT stop the broker (the socket file is removed); SIGHUP reloads the policy
-// (a policy that fails to load leaves the old one in force). Everything is logged to stderr.
+// the idle timeout too. At most --max-conns connections exist at once, and at most
+// --max-conns-per-uid from one uid (the connector's, from SO_PEERCRED); more are accepted and
+// closed at once. SIGTERM/SIGINT stop the broker (the socket file is removed); SIGHUP reloads the
+// policy (a policy that fails to load leaves the old one in force). Everything is logged to stderr.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -43,6 +43,7 @@ struct options {
   const char* socket_path = nullptr;
   const char* policy_path = nullptr;
   std::size_t max_conns = 64;
+  std::size_t max_conns_per_uid = 0;  // 0: max_conns (no limit of its own)
   long handshake_timeout_ms = 5000;
   long idle_timeout_ms = 30000;
   mode_t socket_mode = 0666;  // anyone may connect: the handshake and the policy decide
@@ -144,6 +145,7 @@ class broker {
   mon::unique_fd epoll_;
   mon::unique_fd signals_;
   std::map<int, std::unique_ptr<connection>> conns_;
+  std::map<uid_t, std::size_t> conns_per_uid_;  // by connector uid; entries at zero are erased
   bool listener_paused_ = false;
   bool stop_ = false;
 };
@@ -158,7 +160,11 @@ void broker::set_interest(connection& c, std::uint32_t events) {
 
 void broker::close_conn(int fd) {
   (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  conns_.erase(fd);  // the connection's destructors close its socket and any pending descriptor
+  const auto it = conns_.find(fd);
+  if (it == conns_.end()) return;
+  const auto count = conns_per_uid_.find(it->second->connector.uid);
+  if (count != conns_per_uid_.end() && --count->second == 0) conns_per_uid_.erase(count);
+  conns_.erase(it);  // the connection's destructors close its socket and any pending descriptor
   if (listener_paused_) {  // a slot or a descriptor is free again
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -193,11 +199,19 @@ void broker::accept_all() {
                who.uid, who.gid, conns_.size());
       continue;  // fd closes here
     }
+    std::size_t& of_uid = conns_per_uid_[who.uid];  // a new entry is erased below if not used
+    if (of_uid >= opt_.max_conns_per_uid) {
+      log_line("refuse connection from pid=%d uid=%u gid=%u: uid %u has %zu connections already",
+               who.pid, who.uid, who.gid, who.uid, of_uid);
+      if (of_uid == 0) conns_per_uid_.erase(who.uid);
+      continue;  // fd closes here
+    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd.get();
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) {
       log_line("epoll_ctl: %s", std::strerror(errno));
+      if (of_uid == 0) conns_per_uid_.erase(who.uid);
       continue;  // fd closes here
     }
     const int key = fd.get();
@@ -205,6 +219,7 @@ void broker::accept_all() {
     c->connector = who;
     c->deadline_ms = now_ms() + opt_.handshake_timeout_ms;
     connection& ref = *c;
+    ++of_uid;  // close_conn gives it back
     conns_.emplace(key, std::move(c));
     // The first step runs start() at once, before the client's hello can be read: SO_PEERCRED is
     // recorded then (SO_PASSCRED is already on, inherited from the listener).
@@ -382,8 +397,8 @@ int broker::run() {
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
       return log_line("epoll_ctl failed"), 1;
   }
-  log_line("listening on %s (%zu rules, at most %zu connections)", opt_.socket_path,
-           g_policy.rules.size(), opt_.max_conns);
+  log_line("listening on %s (%zu rules, at most %zu connections, %zu per uid)", opt_.socket_path,
+           g_policy.rules.size(), opt_.max_conns, opt_.max_conns_per_uid);
 
   epoll_event events[32];
   while (!stop_) {
@@ -423,9 +438,10 @@ bool parse_number(const char* s, long max, long& out) {
 }
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: fd-broker [--max-conns N] [--handshake-timeout-ms N] [--idle-timeout-ms N]\n"
-               "                 [--socket-mode OCTAL] SOCKET POLICY\n");
+  std::fprintf(
+      stderr,
+      "usage: fd-broker [--max-conns N] [--max-conns-per-uid N] [--handshake-timeout-ms N]\n"
+      "                 [--idle-timeout-ms N] [--socket-mode OCTAL] SOCKET POLICY\n");
   return 2;
 }
 
@@ -451,6 +467,8 @@ int main(int argc, char** argv) {
     long v = 0;
     if (name == "--max-conns" && parse_number(argv[i + 1], 4096, v)) {
       opt.max_conns = static_cast<std::size_t>(v);
+    } else if (name == "--max-conns-per-uid" && parse_number(argv[i + 1], 4096, v)) {
+      opt.max_conns_per_uid = static_cast<std::size_t>(v);
     } else if (name == "--handshake-timeout-ms" && parse_number(argv[i + 1], 3600000, v)) {
       opt.handshake_timeout_ms = v;
     } else if (name == "--idle-timeout-ms" && parse_number(argv[i + 1], 86400000, v)) {
@@ -465,6 +483,8 @@ int main(int argc, char** argv) {
     }
   }
   if (argc - i != 2) return usage();
+  if (opt.max_conns_per_uid == 0 || opt.max_conns_per_uid > opt.max_conns)
+    opt.max_conns_per_uid = opt.max_conns;
   opt.socket_path = argv[i];
   opt.policy_path = argv[i + 1];
   std::setvbuf(stderr, nullptr, _IOLBF, 0);

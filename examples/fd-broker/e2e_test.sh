@@ -18,17 +18,19 @@ command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) not installe
 
 dir=$(mktemp -d /tmp/fd-broker-e2e.XXXXXX)
 chmod 755 "$dir"  # nobody must reach the socket and the public files, not the secret ones
-watchdog_pid="" broker_pid=""
+brokers="" watchdogs=""  # pids of the running brokers, and of the `timeout`s that watch them
+stop_broker() {  # pid: SIGTERM, at most 5 s, then SIGKILL
+  kill -TERM "$1" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null
+}
 cleanup() {
-  if [ -n "$broker_pid" ] && kill -0 "$broker_pid" 2>/dev/null; then
-    kill -TERM "$broker_pid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$broker_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$broker_pid" 2>/dev/null
-  fi
-  if [ -n "$watchdog_pid" ]; then  # the broker may not have been found: stop whatever it runs
-    pkill -KILL -P "$watchdog_pid" 2>/dev/null
-    kill -KILL "$watchdog_pid" 2>/dev/null
-  fi
+  exec 9>&- 2>/dev/null  # releases a holding liar
+  for b in $brokers; do kill -0 "$b" 2>/dev/null && stop_broker "$b"; done
+  for w in $watchdogs; do  # a broker may not have been found: stop whatever its timeout runs
+    pkill -KILL -P "$w" 2>/dev/null
+    kill -KILL "$w" 2>/dev/null
+  done
   wait 2>/dev/null
   rm -rf "$dir"
 }
@@ -61,15 +63,23 @@ chmod 644 "$dir/policy"
 sock=$dir/run/broker.sock
 log=$dir/broker.log
 
-timeout -s KILL 80 "$broker" --handshake-timeout-ms 500 --max-conns 4 "$sock" "$dir/policy" \
-  </dev/null >/dev/null 2>"$log" &
-watchdog_pid=$!
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
-if ! test -S "$sock"; then echo "FAIL - broker did not start:"; cat "$log"; exit 1; fi
-broker_pid=$(pgrep -P "$watchdog_pid")  # the socket exists, so timeout has forked and exec'd it
-if [ -z "$broker_pid" ] || [ "$(wc -w <<<"$broker_pid")" != 1 ]; then
-  echo "FAIL - cannot tell the broker's pid (children of timeout: '$broker_pid')"; exit 1
-fi
+# start_broker SOCKET LOG ARGS...: starts a broker under a `timeout -s KILL 80` watchdog, waits for
+# its socket, and sets started_pid (the broker) and started_watchdog.
+start_broker() {
+  local sock=$1 log=$2; shift 2
+  timeout -s KILL 80 "$broker" "$@" "$sock" "$dir/policy" </dev/null >/dev/null 2>"$log" &
+  started_watchdog=$!
+  watchdogs="$watchdogs $started_watchdog"
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  if ! test -S "$sock"; then echo "FAIL - broker did not start:"; cat "$log"; exit 1; fi
+  started_pid=$(pgrep -P "$started_watchdog")  # the socket exists: timeout has forked and exec'd it
+  if [ -z "$started_pid" ] || [ "$(wc -w <<<"$started_pid")" != 1 ]; then
+    echo "FAIL - cannot tell the broker's pid (children of timeout: '$started_pid')"; exit 1
+  fi
+  brokers="$brokers $started_pid"
+}
+start_broker "$sock" "$log" --handshake-timeout-ms 500 --max-conns 4
+broker_pid=$started_pid watchdog_pid=$started_watchdog
 echo "ok   - broker listens (socket created)"
 check "socket file mode is 0666" test "$(stat -c %a "$sock")" = 666
 
@@ -148,9 +158,31 @@ fi
 wait "$watchdog_pid"; rc=$?  # timeout exits with the broker's status
 check "broker exits 0 on SIGTERM" test "$rc" = 0
 check "socket file removed" test ! -e "$sock"
-watchdog_pid="" broker_pid=""
+
+# 6. A per-uid cap, on a second broker whose handshake timeout outlasts the test: nobody opens four
+# connections and keeps them unauthenticated; it keeps two slots, the other two go to other uids.
+sock2=$dir/run/broker2.sock log2=$dir/broker2.log
+start_broker "$sock2" "$log2" --handshake-timeout-ms 60000 --max-conns 4 --max-conns-per-uid 2
+mkfifo "$dir/hold.in"
+as_nobody "$liar" hold "$sock2" 4 2 <"$dir/hold.in" >"$dir/hold.out" 2>&1 &
+hold_pid=$!
+exec 9<>"$dir/hold.in"  # (read-write: never blocks) the liar holds its connections until this closes
+for _ in $(seq 100); do grep -q "held" "$dir/hold.out" && break; sleep 0.1; done
+cat "$dir/hold.out"
+check "one uid's connections beyond --max-conns-per-uid are closed" \
+  grep -q "4 opened, 2 closed by the broker, 2 held" "$dir/hold.out"
+timeout 20 setpriv --reuid=65533 --regid=65533 --groups=4242 -- "$client" "$sock2" \
+  "$dir/srv/secret/key.txt" >"$dir/out5" 2>/dev/null
+check "another uid is served while that one holds its share" cmp -s "$dir/out5" "$dir/srv/secret/key.txt"
+check "broker logged the per-uid cap" grep -q "uid 65534 has 2 connections already" "$log2"
+exec 9>&-
+wait "$hold_pid"; check "the liar saw exactly the refusals it expected" test "$?" = 0
+stop_broker "$started_pid"
+wait "$started_watchdog"; check "second broker exits 0 on SIGTERM" test "$?" = 0
 
 echo "--- broker log"
 cat "$log"
+echo "--- second broker log"
+cat "$log2"
 echo "--- $failures failure(s)"
 [ "$failures" = 0 ]

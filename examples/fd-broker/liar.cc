@@ -13,6 +13,8 @@
 //                  drop the connection.
 //   idle           connects and never speaks: the broker must close it (handshake timeout).
 //   flood N        opens N connections at once and waits until the broker closed every one.
+//   hold N K       opens N connections at once, waits (at most 5 s) until the broker has closed K
+//                  of them, says so on stdout, then keeps the rest open until stdin ends.
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -194,10 +196,41 @@ int flood(int n) {
   return static_cast<int>(fds.size()) == n && closed == n ? 0 : 1;
 }
 
+int hold(int n, int k) {
+  std::vector<pollfd> open;
+  for (int i = 0; i < n; ++i) {
+    const int fd = connect_broker();
+    if (fd < 0) return std::perror("connect"), 2;
+    open.push_back({fd, POLLIN, 0});
+  }
+  int closed = 0;
+  for (int round = 0; round < 50 && closed < k; ++round) {
+    if (::poll(open.data(), open.size(), 100) <= 0) continue;
+    for (auto& p : open) {
+      if (p.fd < 0 || p.revents == 0) continue;
+      char byte;
+      const ssize_t got = ::recv(p.fd, &byte, 1, MSG_DONTWAIT);
+      if (got == 0 || (got < 0 && errno == ECONNRESET)) {
+        ::close(p.fd);
+        p.fd = -1;  // poll ignores it from now on
+        ++closed;
+      }
+    }
+  }
+  std::printf("liar hold: %d opened, %d closed by the broker, %d held\n", n, closed, n - closed);
+  std::fflush(stdout);
+  char sink[64];
+  while (::read(0, sink, sizeof sink) > 0) {
+  }
+  for (const auto& p : open)
+    if (p.fd >= 0) ::close(p.fd);
+  return closed == k ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) return std::fprintf(stderr, "usage: fd-broker-liar MODE SOCKET [N]\n"), 2;
+  if (argc < 3) return std::fprintf(stderr, "usage: fd-broker-liar MODE SOCKET [N [K]]\n"), 2;
   const std::string_view mode = argv[1];
   g_socket = argv[2];
   if (mode == "forged-creds") return forged_creds();
@@ -205,6 +238,10 @@ int main(int argc, char** argv) {
   if (mode == "pass-socket") return pass_socket();
   if (mode == "fd-in-request") return fd_in_request();
   if (mode == "idle") return idle();
+  if (mode == "hold" && argc == 5) {
+    const int n = std::atoi(argv[3]), k = std::atoi(argv[4]);
+    if (n >= 1 && n <= 1000 && k >= 0 && k <= n) return hold(n, k);
+  }
   if (mode == "flood" && argc == 4) return flood(std::atoi(argv[3]));
   return std::fprintf(stderr, "unknown mode\n"), 2;
 }
