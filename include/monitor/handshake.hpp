@@ -95,14 +95,16 @@ class MON_API server_handshake {
   // deny_reason::policy, and nothing else is read or written.
   [[nodiscard]] result<void> set_policy(server_policy policy, void* context) noexcept;
 
-  // The peer's pidfd (SO_PEERPIDFD, taken by start() before the hello is read, so it names the
-  // process that connected and stays valid if that pid is later reused). After progress::done:
-  // peer_pidfd() lends it (owned by this object), take_peer_pidfd() hands it over (once).
-  // Errors: errc::invalid (handshake not done, or already taken); errc::unsupported (kernel older
-  // than 6.5, ENOPROTOOPT: no pidfd is faked from the pid); errc::closed (the peer had exited and
-  // the kernel could not pin it; kernels >= 6.16 give a pidfd that reports the exit instead);
-  // errc::io with sys_errno EMFILE/ENFILE when the descriptor table was full at start(): only
-  // this connection is affected, and the handshake itself still ran.
+  // The peer's pidfd (SO_PEERPIDFD: made from the process the socket recorded at connect(), so it
+  // names the process that connected, whenever it is asked, and stays valid if that pid is later
+  // reused). Made on the first call after progress::done, and only then (it is the most costly
+  // step a handshake could take): peer_pidfd() lends it (owned by this object),
+  // take_peer_pidfd() hands it over (once). Errors: errc::invalid (handshake not done, or already
+  // taken); errc::unsupported (kernel older than 6.5, ENOPROTOOPT: no pidfd is faked from the
+  // pid); errc::closed (the peer has exited and the kernel cannot pin it; kernels >= 6.16 give a
+  // pidfd that reports the exit instead); errc::io with sys_errno EMFILE/ENFILE when the
+  // descriptor table is full: only this call fails (the next one tries again), the handshake and
+  // the connection are not affected.
   [[nodiscard]] result<int> peer_pidfd() const noexcept;
   [[nodiscard]] result<unique_fd> take_peer_pidfd() noexcept;
 

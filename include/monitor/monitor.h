@@ -179,18 +179,20 @@ MON_API int mon_ipc_recv_fd(int source_fd, mon_buffer *dst, int *fd_received);
 
 /*
  * Server, after mon_ipc_auth_server_step returned MON_OK: a pidfd for the peer (SO_PEERPIDFD,
- * Linux >= 6.5). The handshake took it when it started, before reading the hello, so it names the
- * process that connected and stays bound to that process even after it exits and its pid is
- * reused: signal it with pidfd_send_signal(), poll it for POLLIN to learn that it exited.
+ * Linux >= 6.5). It is made from the process the socket recorded at connect(), so it names the
+ * process that connected, whenever it is asked, and stays bound to that process even after it
+ * exits and its pid is reused: signal it with pidfd_send_signal(), poll it for POLLIN to learn
+ * that it exited. The first call makes it (a handshake whose caller never asks pays nothing).
  * Returns a NEW close-on-exec descriptor that the caller owns and must close; every call returns
  * another one (the state keeps its own until mon_ipc_auth_server_end). Errors (negative):
  *   MON_ERR_INVALID      state NULL or not a server state, or the handshake has not returned
- * MON_OK; MON_ERR_UNSUPPORTED  the kernel has no SO_PEERPIDFD (older than 6.5); no pidfd is ever
- * made from the pid, which could name another process by now; MON_ERR_CLOSED       the peer had
- * exited before the handshake started and the kernel could not pin it (6.5 to 6.15; later kernels
- * give a pidfd that reports the exit); MON_ERR_IO           errno says why, for example EMFILE or
- * ENFILE (the descriptor table was full when the handshake started, or is now). Only this
- * connection is affected.
+ *                        MON_OK;
+ *   MON_ERR_UNSUPPORTED  the kernel has no SO_PEERPIDFD (older than 6.5); no pidfd is ever made
+ *                        from the pid, which could name another process by now;
+ *   MON_ERR_CLOSED       the peer has exited and the kernel cannot pin it (6.5 to 6.15; later
+ *                        kernels give a pidfd that reports the exit);
+ *   MON_ERR_IO           errno says why, for example EMFILE or ENFILE (the descriptor table is
+ *                        full). Only this call fails; a later one tries again.
  */
 MON_API int mon_ipc_auth_server_peer_pidfd(void *state);
 

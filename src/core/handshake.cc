@@ -29,8 +29,10 @@ struct server_state {
   bool start_failed = false;
   bool passcred_on = false;  // SO_PASSCRED is ours to turn off again
   bool rights_off = false;   // SO_PASSRIGHTS was on and we turned it off: ours to turn on again
-  unique_fd pidfd;           // SO_PEERPIDFD, taken at start()
-  error pidfd_error{};       // why there is none (when pidfd is not valid)
+  // SO_PEERPIDFD, made on the first request after the handshake (see peer_pidfd()). Mutable: a
+  // const query may make it; a state is used by one thread at a time.
+  mutable unique_fd pidfd;
+  bool pidfd_taken = false;  // handed over by take_peer_pidfd()
 };
 
 // The end of reading the hello: credentials must not ride on later frames, and descriptors are
@@ -207,14 +209,6 @@ result<void> server_handshake::start() noexcept {
   if (!type) return fail(type.err());
   auto peer = sys::peer_credentials_of(fd_);
   if (!peer) return fail(peer.err());
-  // Before the first read, so it names the process that connected. Its failure concerns only
-  // this connection and only callers that ask for the pidfd: kept, reported by peer_pidfd().
-  // (EMFILE here must never become a failure of the whole server: dbus-broker's lesson.)
-  if (auto pidfd = sys::peer_pidfd(fd_)) {
-    st.pidfd = std::move(pidfd.value());
-  } else {
-    st.pidfd_error = pidfd.err();
-  }
   // No descriptors during the handshake: where the kernel can refuse them at sendmsg() (>= 6.16),
   // let it; elsewhere the reads close whatever arrives (read_policy() allows none).
   if (auto rights = sys::pass_rights(fd_); rights && rights.value()) {
@@ -281,18 +275,27 @@ result<void> server_handshake::set_policy(server_policy policy, void* context) n
   return {};
 }
 
+// Made on request, not at start(): SO_PEERPIDFD reads the struct pid the socket pinned at
+// connect(), so it names the process that connected whenever it is asked (never whoever has that
+// number now), and most servers never ask: making and closing a pidfd costs more than the rest of
+// the handshake's system calls together. A failure (EMFILE: dbus-broker's outage) concerns only
+// this request; the next one tries again.
 result<int> server_handshake::peer_pidfd() const noexcept {
   const auto& st = as<server_state>(storage_);
-  if (!st.machine || st.machine->next() != auth::want::done) return errc::invalid;
-  if (st.pidfd) return st.pidfd.get();
-  // Never had one (the error start() kept), or it was taken (pidfd_error is still errc::invalid).
-  return st.pidfd_error;
+  if (!st.machine || st.machine->next() != auth::want::done || st.pidfd_taken) return errc::invalid;
+  if (!st.pidfd) {
+    auto made = sys::peer_pidfd(fd_);
+    if (!made) return made.err();
+    st.pidfd = std::move(made.value());
+  }
+  return st.pidfd.get();
 }
 
 result<unique_fd> server_handshake::take_peer_pidfd() noexcept {
   auto& st = as<server_state>(storage_);
   auto lent = peer_pidfd();
   if (!lent) return lent.err();
+  st.pidfd_taken = true;
   return std::move(st.pidfd);
 }
 
