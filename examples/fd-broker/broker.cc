@@ -1,7 +1,7 @@
 // fd-broker: opens files on behalf of authenticated local clients and passes them the descriptor.
 //
 //   fd-broker [--max-conns N] [--max-conns-per-uid N] [--handshake-timeout-ms N]
-//             [--idle-timeout-ms N] [--socket-mode OCTAL] SOCKET POLICY
+//             [--idle-timeout-ms N] [--socket-mode OCTAL] [--keep-privileges] SOCKET POLICY
 //
 // Meant to run as root. One thread, one epoll loop, level-triggered. Each connection is a small
 // state machine: handshake (monitor's server_handshake, non-blocking steps mapped to EPOLLIN /
@@ -10,7 +10,9 @@
 // the idle timeout too. At most --max-conns connections exist at once, and at most
 // --max-conns-per-uid from one uid (the connector's, from SO_PEERCRED); more are accepted and
 // closed at once. SIGTERM/SIGINT stop the broker (the socket file is removed); SIGHUP reloads the
-// policy (a policy that fails to load leaves the old one in force). Everything is logged to stderr.
+// policy (a policy that fails to load leaves the old one in force). Once the socket exists, a
+// broker run as root keeps only CAP_DAC_READ_SEARCH (privileges.hpp). Everything is logged to
+// stderr.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -35,6 +37,7 @@
 #include "listener.hpp"
 #include "monitor/monitor.hpp"
 #include "policy.hpp"
+#include "privileges.hpp"
 #include "safe_path.hpp"
 
 namespace {
@@ -46,7 +49,8 @@ struct options {
   std::size_t max_conns_per_uid = 0;  // 0: max_conns (no limit of its own)
   long handshake_timeout_ms = 5000;
   long idle_timeout_ms = 30000;
-  mode_t socket_mode = 0666;  // anyone may connect: the handshake and the policy decide
+  mode_t socket_mode = 0666;     // anyone may connect: the handshake and the policy decide
+  bool keep_privileges = false;  // true: skip fdb::drop_to_read_search (debugging only)
 };
 
 void log_line(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -397,6 +401,13 @@ int broker::run() {
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
       return log_line("epoll_ctl failed"), 1;
   }
+  // Everything that needed root is done (the socket exists, its mode is set): from here on the
+  // broker reads what the policy grants and nothing else needs a privilege.
+  if (!opt_.keep_privileges && !fdb::drop_to_read_search(err)) {
+    log_line("dropping privileges: %s", err.c_str());
+    fdb::remove_listener_path(opt_.socket_path, listener_);
+    return 1;
+  }
   log_line("listening on %s (%zu rules, at most %zu connections, %zu per uid)", opt_.socket_path,
            g_policy.rules.size(), opt_.max_conns, opt_.max_conns_per_uid);
 
@@ -462,8 +473,14 @@ int main(int argc, char** argv) {
   if (!standard_fds_open()) return 1;
   options opt;
   int i = 1;
-  for (; i + 1 < argc && std::strncmp(argv[i], "--", 2) == 0; i += 2) {
+  while (i < argc && std::strncmp(argv[i], "--", 2) == 0) {
     const std::string_view name = argv[i];
+    if (name == "--keep-privileges") {  // the only option without a value
+      opt.keep_privileges = true;
+      ++i;
+      continue;
+    }
+    if (i + 1 >= argc) return usage();
     long v = 0;
     if (name == "--max-conns" && parse_number(argv[i + 1], 4096, v)) {
       opt.max_conns = static_cast<std::size_t>(v);
@@ -481,6 +498,7 @@ int main(int argc, char** argv) {
     } else {
       return usage();
     }
+    i += 2;
   }
   if (argc - i != 2) return usage();
   if (opt.max_conns_per_uid == 0 || opt.max_conns_per_uid > opt.max_conns)

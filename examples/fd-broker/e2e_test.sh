@@ -82,6 +82,18 @@ start_broker "$sock" "$log" --handshake-timeout-ms 500 --max-conns 4
 broker_pid=$started_pid watchdog_pid=$started_watchdog
 echo "ok   - broker listens (socket created)"
 check "socket file mode is 0666" test "$(stat -c %a "$sock")" = 666
+# Root, but holding only CAP_DAC_READ_SEARCH (bit 2), with no way back to more.
+status_field() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$broker_pid/status"; }
+check "capabilities: effective and permitted only CAP_DAC_READ_SEARCH" \
+  test "$(status_field CapEff)/$(status_field CapPrm)" = "0000000000000004/0000000000000004"
+check "capabilities: bounding set only CAP_DAC_READ_SEARCH, none inheritable or ambient" \
+  test "$(status_field CapBnd)/$(status_field CapInh)/$(status_field CapAmb)" = \
+  "0000000000000004/0000000000000000/0000000000000000"
+check "no_new_privs set" test "$(status_field NoNewPrivs)" = 1
+# SIGHUP re-reads the root-owned policy with what is left.
+kill -HUP "$broker_pid"
+for _ in $(seq 50); do grep -q "policy reloaded" "$log" && break; sleep 0.1; done
+check "SIGHUP reloads the policy after the drop" grep -q "policy reloaded: 2 rules" "$log"
 
 # 1. Allowed: nobody cannot read the file itself, the broker hands it over.
 check "nobody cannot open the file directly" \
