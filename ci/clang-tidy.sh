@@ -4,11 +4,8 @@
 # here, never compiled: clang-tidy only needs the commands).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=${MONITOR_BUILD_ROOT:-build}
-build=$root/tidy
-if [ ! -f "$build/compile_commands.json" ]; then
-  cmake --preset clang-release -B "$build" -DMONITOR_BUILD_TESTS=OFF -DMONITOR_BUILD_EXAMPLES=OFF >/dev/null
-fi
+. ci/lib.sh
+build=$(tidy_build_dir)
 # One file per clang-tidy process, two at a time; xargs fails if any of them reported something.
 if find src -name '*.cc' -print0 | sort -z | xargs -0 -P2 -n1 clang-tidy -p "$build" --quiet; then
   echo "clang-tidy: src/ clean"

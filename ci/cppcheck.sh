@@ -4,11 +4,8 @@
 # Any finding fails. Suppressions are justified one by one in ci/cppcheck-suppressions.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=${MONITOR_BUILD_ROOT:-build}
-build=$root/tidy
-if [ ! -f "$build/compile_commands.json" ]; then
-  cmake --preset clang-release -B "$build" -DMONITOR_BUILD_TESTS=OFF -DMONITOR_BUILD_EXAMPLES=OFF >/dev/null
-fi
+. ci/lib.sh
+build=$(tidy_build_dir)
 cppcheck --project="$build/compile_commands.json" --file-filter="src/*" \
   --enable=warning,style,performance,portability --std=c++20 --library=posix \
   --inline-suppr --suppressions-list=ci/cppcheck-suppressions.txt \

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "monitor/credentials.hpp"
+#include "monitor/result.hpp"
 
 // A property the target promises; a failure is a finding, not a harness problem.
 #define MON_FUZZ_CHECK(cond)                                                                 \
@@ -132,5 +133,21 @@ class fd_ledger {
  private:
   std::vector<int> made_;
 };
+
+// One write step of a handshake machine (client or server): how many of the `offered` output
+// bytes the glue reports as written. The input's next byte decides, clamped to what was offered;
+// 0 stands for "more than there was", which the machine must refuse with a sticky errc::invalid
+// (checked here, with the target's check_sticky); the step then returns 0 and the run ends.
+template <class Machine, class CheckSticky>
+std::size_t written_chunk(Machine& m, input& in, std::size_t offered, CheckSticky check_sticky) {
+  const std::size_t n = in.empty() ? offered : in.u8();
+  if (n == 0) {
+    m.on_written(offered + 1);
+    MON_FUZZ_CHECK(m.next() == decltype(m.next())::failed && m.err().code == errc::invalid);
+    check_sticky(m);
+    return 0;
+  }
+  return n > offered ? offered : n;
+}
 
 }  // namespace mon::fuzz

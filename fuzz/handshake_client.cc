@@ -82,14 +82,8 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
     if (w == want::write) {
       const auto out = m.output();
       MON_FUZZ_CHECK(!out.empty() && written + out.size() == sizeof hello_v1);
-      std::size_t n = in.empty() ? out.size() : in.u8();
-      if (n == 0) {  // a glue bug: more reported written than there was
-        m.on_written(out.size() + 1);
-        MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::invalid);
-        check_sticky(m);
-        return;
-      }
-      n = n > out.size() ? out.size() : n;
+      const std::size_t n = fz::written_chunk(m, in, out.size(), check_sticky);
+      if (n == 0) return;  // a glue bug was reported and refused
       written += n;
       m.on_written(n);
       MON_FUZZ_CHECK(m.hello_started());
