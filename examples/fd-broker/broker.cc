@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdint>
@@ -149,7 +150,6 @@ class broker {
   mon::unique_fd epoll_;
   mon::unique_fd signals_;
   std::map<int, std::unique_ptr<connection>> conns_;
-  std::map<uid_t, std::size_t> conns_per_uid_;  // by connector uid; entries at zero are erased
   bool listener_paused_ = false;
   bool stop_ = false;
 };
@@ -164,11 +164,7 @@ void broker::set_interest(connection& c, std::uint32_t events) {
 
 void broker::close_conn(int fd) {
   (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  const auto it = conns_.find(fd);
-  if (it == conns_.end()) return;
-  const auto count = conns_per_uid_.find(it->second->connector.uid);
-  if (count != conns_per_uid_.end() && --count->second == 0) conns_per_uid_.erase(count);
-  conns_.erase(it);  // the connection's destructors close its socket and any pending descriptor
+  conns_.erase(fd);  // the connection's destructors close its socket and any pending descriptor
   if (listener_paused_) {  // a slot or a descriptor is free again
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -203,11 +199,14 @@ void broker::accept_all() {
                who.uid, who.gid, conns_.size());
       continue;  // fd closes here
     }
-    std::size_t& of_uid = conns_per_uid_[who.uid];  // a new entry is erased below if not used
+    // Counted, not tracked: at most --max-conns entries, and nothing to keep in step on close.
+    const auto of_uid =
+        static_cast<std::size_t>(std::count_if(conns_.begin(), conns_.end(), [&](const auto& e) {
+          return e.second->connector.uid == who.uid;
+        }));
     if (of_uid >= opt_.max_conns_per_uid) {
       log_line("refuse connection from pid=%d uid=%u gid=%u: uid %u has %zu connections already",
                who.pid, who.uid, who.gid, who.uid, of_uid);
-      if (of_uid == 0) conns_per_uid_.erase(who.uid);
       continue;  // fd closes here
     }
     epoll_event ev{};
@@ -215,7 +214,6 @@ void broker::accept_all() {
     ev.data.fd = fd.get();
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) {
       log_line("epoll_ctl: %s", std::strerror(errno));
-      if (of_uid == 0) conns_per_uid_.erase(who.uid);
       continue;  // fd closes here
     }
     const int key = fd.get();
@@ -223,7 +221,6 @@ void broker::accept_all() {
     c->connector = who;
     c->deadline_ms = now_ms() + opt_.handshake_timeout_ms;
     connection& ref = *c;
-    ++of_uid;  // close_conn gives it back
     conns_.emplace(key, std::move(c));
     // The first step runs start() at once, before the client's hello can be read: SO_PEERCRED is
     // recorded then (SO_PASSCRED is already on, inherited from the listener).
