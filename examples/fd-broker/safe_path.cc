@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <string>
 
 #if __has_include(<linux/openat2.h>)
@@ -27,8 +28,9 @@ constexpr int dir_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 // link to exactly the inode behind N (no name is resolved again, so nothing can be swapped in);
 // the result is still checked to be that inode. Fails closed when /proc is not mounted.
 int reopen_for_reading(int path_fd, const struct stat& checked) noexcept {
-  const std::string link = "/proc/self/fd/" + std::to_string(path_fd);
-  mon::unique_fd fd(::open(link.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  char link[32];  // "/proc/self/fd/" and at most 10 digits: no allocation in a noexcept path
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", path_fd);
+  mon::unique_fd fd(::open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) return -1;
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return -1;
