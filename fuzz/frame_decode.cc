@@ -1,31 +1,33 @@
-// Fuzz target: message frames (src/frame/frame.cc encode_header, decode_header, check_record,
-// stream_decoder) on SOCK_STREAM and SOCK_SEQPACKET semantics, with real descriptors attached to
-// arbitrary reads.
+// Fuzz target: message frames (src/frame: encode_header, decode_header, check_record, and the
+// SOCK_STREAM stream_receiver with its read-ahead) with real descriptors attached to arbitrary reads.
 //
 // Input: u8 flags (bit 0 SOCK_SEQPACKET, bit 1 the bounded reader and writer of src/wire instead),
 // u16 max_payload, u8 max_fds (clamped to 253), then
 //   stream:    events, each an op byte (bit 4 end of file; bits 0-1 control status: 0/1 ok,
 //              2 MSG_CTRUNC, 3 malformed; bits 5-7 descriptors attached, 0..7, with an ok status;
 //              bit 3 new limits first: half the payload limit, one descriptor fewer),
-//              u16 read length (clipped to wanted(); 0 and 0xffff: a glue bug reports no byte, or
-//              one more than wanted), the bytes;
-//   seqpacket: records, each an op byte (bit 3 MSG_TRUNC), u8 descriptors that arrived, u16
-//              record length, the bytes.
+//              u16 read length (clipped to what the receiver's plan offers; 0 and 0xffff: all it
+//              offers), the bytes;
+//   seqpacket: records, each an op byte (bit 3 MSG_TRUNC, bits 0-1 control status as above),
+//              u8 descriptors that arrived, u16 record length, the bytes.
 //
 //   wire:      u8 writer capacity (0..63), then ops, each a u8 kind (u8, u16, u32, bytes, a
 //              u16-prefixed field, a magic), and its value.
 //
-// Properties: a completed frame is exactly encode_header(its header) followed by its payload, its
-// descriptors are exactly those that came with its first byte and number what the header says,
-// within the limits; errc::toobig only for a frame over max_payload that was read to its end; the
-// decoder never asks for 0 bytes nor for bytes past the frame; decode_header(encode_header(h)) ==
-// h; every descriptor is closed (by the decoder, or by us after taking a complete frame). The
-// frame's codec sits on src/wire: a writer never writes past its buffer and its error is sticky, a
-// reader gives back exactly what was written (big-endian) and a failed read moves nothing.
+// Properties (stream): frames come out in stream order, each exactly the bytes at its place in the
+// stream (header re-encodes to them, payload equal); a delivered frame's descriptors are exactly
+// those of the read in which its first byte arrived, and only if no other frame began after it in
+// that read (the binding rule), numbering what its header declares, within the limits; errc::toobig
+// only for a frame over max_payload; a refused frame is consumed whole (the next frame starts right
+// after it) unless its header is malformed; the receiver never plans a read of 0 bytes; every
+// descriptor is closed in the end (handed out, or given to the disposer). The frame's codec sits on
+// src/wire: a writer never writes past its buffer and its error is sticky, a reader gives back
+// exactly what was written (big-endian) and a failed read moves nothing.
 #include <cstring>
 #include <vector>
 
 #include "frame/frame.hpp"
+#include "frame/stream_receiver.hpp"
 #include "fuzz_support.hpp"
 #include "wire/reader.hpp"
 #include "wire/writer.hpp"
@@ -34,16 +36,7 @@ namespace {
 
 namespace fz = mon::fuzz;
 using mon::errc;
-using mon::frame::stream_decoder;
-
-struct frame_log {  // what the current frame was made of, as we gave it
-  std::vector<std::uint8_t> bytes;
-  std::vector<int> first_fds;
-  bool late_fds = false;
-  bool control_error = false;
-  bool truncated = false;
-  void clear() { *this = {}; }
-};
+using mon::frame::stream_receiver;
 
 // The frame header as docs/PROTOCOL.md describes it, from the bytes.
 bool spec_header(std::span<const std::uint8_t> b, std::uint8_t& num_fds, std::uint32_t& len) {
@@ -54,33 +47,116 @@ bool spec_header(std::span<const std::uint8_t> b, std::uint8_t& num_fds, std::ui
   return num_fds <= 253 && len <= MON_BUFFER_LIMIT;
 }
 
+void dispose(mon::fd_list& fds) noexcept { fds.clear(); }
+
+struct read_log {  // one read as we gave it
+  std::size_t start = 0, end = 0;
+  std::vector<int> fds;
+};
+
+// Checks what the receiver says about the frame that starts at `at` in stream (all reads so far).
+class stream_oracle {
+ public:
+  std::vector<std::uint8_t> stream;
+  std::vector<read_log> reads;
+  std::size_t at = 0;  // where the next frame starts
+
+  // A frame was handed out with this payload and these descriptors.
+  void delivered(const std::vector<std::uint8_t>& payload, const mon::fd_list& fds,
+                 const mon::frame::limits& lim) {
+    std::uint8_t num_fds = 0;
+    std::uint32_t len = 0;
+    MON_FUZZ_CHECK(spec_header(span_from(at), num_fds, len));
+    MON_FUZZ_CHECK(stream.size() - at >= 8 + std::size_t{len} && payload.size() == len);
+    MON_FUZZ_CHECK(len <= lim.max_payload && num_fds <= lim.max_fds && fds.size() == num_fds);
+    MON_FUZZ_CHECK(std::memcmp(payload.data(), stream.data() + at + 8, len) == 0);
+    const auto enc = mon::frame::encode_header({num_fds, len});
+    MON_FUZZ_CHECK(std::memcmp(enc.data(), stream.data() + at, 8) == 0);
+    const read_log& r = read_at(at);
+    if (!fds.empty()) {
+      // The binding rule: the read that brought this frame's first byte, and no later frame
+      // began in it.
+      MON_FUZZ_CHECK(at + 8 + len >= r.end && r.fds.size() == fds.size());
+      for (std::size_t i = 0; i < fds.size(); ++i) MON_FUZZ_CHECK(fds[i].get() == r.fds[i]);
+    }
+    at += 8 + len;
+  }
+  // A frame was refused with code c.
+  void refused(errc c, const mon::frame::limits& lim, std::size_t held_end) {
+    std::uint8_t num_fds = 0;
+    std::uint32_t len = 0;
+    if (!spec_header(span_from(at), num_fds, len)) {
+      MON_FUZZ_CHECK(c == errc::protocol);
+      at = held_end;  // out of step: everything held was dropped
+      return;
+    }
+    MON_FUZZ_CHECK(c == errc::protocol || c == errc::truncated || c == errc::toobig);
+    if (c == errc::toobig) MON_FUZZ_CHECK(len > lim.max_payload);
+    if (c == errc::truncated) MON_FUZZ_CHECK(num_fds <= lim.max_fds);
+    MON_FUZZ_CHECK(stream.size() - at >= 8 + std::size_t{len});  // consumed whole
+    at += 8 + len;
+  }
+
+ private:
+  std::span<const std::uint8_t> span_from(std::size_t off) const {
+    return std::span<const std::uint8_t>(stream).subspan(off);
+  }
+  const read_log& read_at(std::size_t off) const {
+    for (const auto& r : reads)
+      if (r.start <= off && off < r.end) return r;
+    MON_FUZZ_CHECK(false);
+    return reads.front();
+  }
+};
+
 void run_stream(fz::input& in, mon::frame::limits lim, fz::fd_ledger& ledger) {
-  stream_decoder dec(lim);
-  frame_log cur;
+  stream_receiver rx(&dispose);
+  rx.set_limits(lim);
+  stream_oracle o;
+  std::vector<std::byte> storage;
   for (int steps = 0; steps < 4096 && !in.empty(); ++steps) {
+    // Take every frame the receiver already holds.
+    for (;;) {
+      auto ev = rx.next();
+      if (!ev) {
+        o.refused(ev.code(), lim, o.stream.size());
+        continue;
+      }
+      if (ev.value() == stream_receiver::event::need_read) break;
+      if (ev.value() == stream_receiver::event::need_storage) {
+        storage.assign(rx.current_header().payload_len, std::byte{0});
+        rx.set_storage(storage);
+        continue;
+      }
+      std::vector<std::uint8_t> payload(rx.current_header().payload_len);
+      if (!payload.empty()) std::memcpy(payload.data(), storage.data(), payload.size());
+      mon::fd_list fds;
+      rx.take_fds(fds);
+      o.delivered(payload, fds, lim);
+    }
     const std::uint8_t opb = in.u8();
     if (opb & 0x10) {
-      const bool inside = dec.in_frame();
-      const mon::error e = dec.on_eof();
-      MON_FUZZ_CHECK(e.code == (inside ? errc::protocol : errc::closed));
-      MON_FUZZ_CHECK(!dec.in_frame() && dec.fds().empty());
-      cur.clear();
+      const bool held = rx.pending();
+      const mon::error e = rx.on_eof();
+      MON_FUZZ_CHECK(e.code == (held ? errc::protocol : errc::closed) && !rx.pending());
+      o.at = o.stream.size();
       continue;
     }
     if (opb & 0x08) {
-      // New limits take effect between frames only; inside one they are ignored (the oracle
-      // below keeps judging the frame by the limits it started with).
-      const mon::frame::limits next{lim.max_payload / 2, lim.max_fds ? lim.max_fds - 1 : 0};
-      dec.set_limits(next);
-      if (!dec.in_frame()) lim = next;
+      // New limits: the payload limit applies from the next header on, the descriptor limit at
+      // the next hand-out. The oracle follows only between frames, so apply them there.
+      if (o.at == o.stream.size()) {
+        lim = {lim.max_payload / 2, lim.max_fds ? lim.max_fds - 1 : 0};
+        rx.set_limits(lim);
+      }
     }
-    const std::size_t wanted = dec.wanted();
-    MON_FUZZ_CHECK(wanted >= 1);
-    if (!dec.in_frame()) cur.clear();
-    const bool first_read = !dec.in_frame();
+    const auto plan = rx.plan();
+    const std::size_t offered = plan.direct.size() + plan.ahead.size();
+    MON_FUZZ_CHECK(!plan.ahead.empty());
 
     mon::result<void> status{};
     mon::fd_list fds;
+    read_log log;
     switch (opb & 3) {
       case 2:
         status = errc::truncated;
@@ -93,69 +169,26 @@ void run_stream(fz::input& in, mon::frame::limits lim, fz::fd_ledger& ledger) {
         for (std::size_t i = 0; i < k; ++i) {
           const int fd = ledger.make();
           MON_FUZZ_CHECK(fds.push(mon::unique_fd(fd)));
-          if (first_read) cur.first_fds.push_back(fd);
+          log.fds.push_back(fd);
         }
-        if (k && !first_read) cur.late_fds = true;
       }
     }
-    if (!status) cur.control_error = true;
-    if (status.code() == errc::truncated && !status) cur.truncated = true;
-
     std::size_t n = in.u16();
-    if (n == 0xffff || n == 0) {
-      // A glue bug: no byte, or more than the decoder asked for. Refused; the frame is dropped.
-      const auto bad = dec.on_bytes(n ? wanted + 1 : 0, status, fds);
-      MON_FUZZ_CHECK(!bad && bad.code() == errc::invalid && fds.empty());
-      MON_FUZZ_CHECK(!dec.in_frame() && dec.fds().empty());
-      cur.clear();
-      continue;
-    }
-    n = n > wanted ? wanted : n;
+    if (n == 0 || n == 0xffff || n > offered) n = offered;
     const auto chunk = in.bytes(n);
     if (chunk.empty()) break;  // fds close here
-    if (dec.current_phase() == stream_decoder::phase::header) {
-      const auto space = dec.header_space();
-      MON_FUZZ_CHECK(space.size() == wanted);
-      std::memcpy(space.data(), chunk.data(), chunk.size());
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      std::byte* d = i < plan.direct.size() ? &plan.direct[i] : &plan.ahead[i - plan.direct.size()];
+      *d = static_cast<std::byte>(chunk[i]);
     }
-    cur.bytes.insert(cur.bytes.end(), chunk.begin(), chunk.end());
-    const auto r = dec.on_bytes(chunk.size(), status, fds);
+    log.start = o.stream.size();
+    o.stream.insert(o.stream.end(), chunk.begin(), chunk.end());
+    log.end = o.stream.size();
+    o.reads.push_back(std::move(log));
+    rx.on_read(chunk.size(), status, fds);
     MON_FUZZ_CHECK(fds.empty());  // taken, whatever happened
-
-    std::uint8_t num_fds = 0;
-    std::uint32_t len = 0;
-    const bool header_ok = spec_header(cur.bytes, num_fds, len);
-    if (!r) {
-      MON_FUZZ_CHECK(!dec.in_frame() && dec.fds().empty());
-      const errc c = r.code();
-      if (c == errc::toobig) {
-        MON_FUZZ_CHECK(header_ok && len > lim.max_payload && cur.bytes.size() == 8 + len);
-        MON_FUZZ_CHECK(num_fds == cur.first_fds.size() && !cur.late_fds && !cur.control_error);
-      } else if (c == errc::truncated) {
-        MON_FUZZ_CHECK(cur.truncated && header_ok && cur.bytes.size() == 8 + len);
-      } else {
-        MON_FUZZ_CHECK(c == errc::protocol);
-      }
-      continue;
-    }
-    if (r.value() == stream_decoder::status::more) {
-      MON_FUZZ_CHECK(dec.in_frame());
-      continue;
-    }
-    // Complete: the frame as the document reads it.
-    MON_FUZZ_CHECK(header_ok && !cur.control_error && !cur.late_fds);
-    MON_FUZZ_CHECK(cur.bytes.size() == 8 + len && len <= lim.max_payload && num_fds <= lim.max_fds);
-    const auto h = dec.current_header();
-    MON_FUZZ_CHECK(h.num_fds == num_fds && h.payload_len == len);
-    const auto enc = mon::frame::encode_header(h);
-    MON_FUZZ_CHECK(std::memcmp(enc.data(), cur.bytes.data(), enc.size()) == 0);
-    auto& got = dec.fds();
-    MON_FUZZ_CHECK(got.size() == num_fds && got.size() == cur.first_fds.size());
-    for (std::size_t i = 0; i < got.size(); ++i) MON_FUZZ_CHECK(got[i].get() == cur.first_fds[i]);
-    mon::fd_list mine(std::move(got));  // the caller's now; closed right away
-    MON_FUZZ_CHECK(!dec.in_frame());
-    cur.clear();
   }
+  rx.reset();
 }
 
 void run_records(fz::input& in, const mon::frame::limits& lim) {
@@ -165,17 +198,23 @@ void run_records(fz::input& in, const mon::frame::limits& lim) {
     const std::size_t record_len = in.u16();
     const auto rec = in.bytes(record_len);
     const bool cut = opb & 0x08;
+    mon::result<void> control{};
+    if ((opb & 3) == 2) control = errc::truncated;
+    if ((opb & 3) == 3) control = errc::protocol;
     const auto head = rec.first(rec.size() < 8 ? rec.size() : 8);
-    const auto r = mon::frame::check_record(head, rec.size(), cut, arrived, lim);
+    const auto r = mon::frame::check_record(head, rec.size(), cut, control, arrived, lim);
     std::uint8_t num_fds = 0;
     std::uint32_t len = 0;
     const bool header_ok = spec_header(rec, num_fds, len);
     if (r) {
+      MON_FUZZ_CHECK(control.ok());
       MON_FUZZ_CHECK(header_ok && !cut && rec.size() == 8 + len && num_fds == arrived);
       MON_FUZZ_CHECK(len <= lim.max_payload && num_fds <= lim.max_fds);
       MON_FUZZ_CHECK(r.value().num_fds == num_fds && r.value().payload_len == len);
     } else if (r.code() == errc::toobig) {
-      MON_FUZZ_CHECK(header_ok && len > lim.max_payload && num_fds == arrived);
+      MON_FUZZ_CHECK(header_ok && len > lim.max_payload && num_fds == arrived && control.ok());
+    } else if (r.code() == errc::truncated) {
+      MON_FUZZ_CHECK(header_ok && num_fds <= lim.max_fds && control.code() == errc::truncated);
     } else {
       MON_FUZZ_CHECK(r.code() == errc::protocol);
     }

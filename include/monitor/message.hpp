@@ -16,7 +16,7 @@
 namespace mon {
 
 namespace detail {
-inline constexpr std::size_t transfer_storage = 1152;
+inline constexpr std::size_t transfer_storage = 4352;
 struct buffer_access;
 }  // namespace detail
 

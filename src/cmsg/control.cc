@@ -38,6 +38,11 @@ bool take_descriptors(std::span<const std::byte> data, fd_list& out, bool& overf
   return well_formed;
 }
 
+void refuse(const policy& pol, fd_list& fds) noexcept {
+  if (pol.dispose != nullptr && !fds.empty()) pol.dispose(fds);
+  fds.clear();
+}
+
 }  // namespace
 
 std::size_t receive_space(std::size_t num_fds, bool credentials) noexcept {
@@ -77,6 +82,7 @@ result<void> decode(std::span<const std::byte> control, int msg_flags, const pol
       // A descriptor we never asked for: own it so it is closed with the rest.
       fd_list pidfd;
       (void)take_descriptors(data, pidfd, overflow);
+      refuse(pol, pidfd);
       malformed = true;
     } else if (h.level == SOL_SOCKET && h.type == SCM_CREDENTIALS) {
       ++credential_headers;
@@ -99,11 +105,13 @@ result<void> decode(std::span<const std::byte> control, int msg_flags, const pol
   }
 
   if (msg_flags & MSG_CTRUNC) {
+    refuse(pol, out.fds);
     out.clear();
     return errc::truncated;
   }
   if (malformed || overflow || rights_headers > 1 || out.fds.size() > pol.max_fds ||
       credential_headers > 1 || (credential_headers == 1 && !pol.allow_credentials)) {
+    refuse(pol, out.fds);
     out.clear();
     return errc::protocol;
   }

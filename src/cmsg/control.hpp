@@ -15,10 +15,16 @@
 
 namespace mon::cmsg {
 
+// Takes descriptors that decode() refuses; must leave the list empty. Refused descriptors come
+// from a peer, and close() of one can block for as long as the peer likes (a file on a FUSE mount
+// it serves), so the receiving layer gives one that never blocks (sys::discard).
+using disposer = void (*)(fd_list& refused) noexcept;
+
 // What the receiver is prepared to accept in one recvmsg.
 struct policy {
   std::size_t max_fds = 0;         // more descriptors than this is a protocol error
   bool allow_credentials = false;  // SCM_CREDENTIALS accepted (at most one)
+  disposer dispose = nullptr;      // where refused descriptors go; null: closed here
 };
 
 // What one recvmsg delivered, owned.
@@ -41,7 +47,7 @@ inline constexpr std::size_t max_space = 1200;
 
 // Decodes a control buffer as recvmsg filled it (msg_flags is recvmsg's msg_flags). First takes
 // ownership of every descriptor the buffer names (SCM_RIGHTS, SCM_PIDFD) into out or closes it,
-// then checks the policy. On error out is left empty and every descriptor is closed:
+// then checks the policy. On error out is left empty and every descriptor went to pol.dispose:
 //   errc::truncated  MSG_CTRUNC was set;
 //   errc::protocol   malformed headers, several SCM_RIGHTS headers, more than policy.max_fds
 //                    descriptors, credentials not allowed or repeated, any other message type.

@@ -37,7 +37,7 @@ result<void> message_buffer::reserve(std::size_t n) noexcept {
 result<void> message_buffer::append(std::span<const std::byte> bytes) noexcept {
   if (bytes.size() > max_ - size_) return errc::toobig;
   if (auto r = reserve(size_ + bytes.size()); !r) return r;
-  buffer_access::transfer(*this).tx_active = false;
+  buffer_access::transfer(*this).tx.cancel();
   if (!bytes.empty()) std::memcpy(data_ + size_, bytes.data(), bytes.size());
   size_ += bytes.size();
   return {};
@@ -45,10 +45,11 @@ result<void> message_buffer::append(std::span<const std::byte> bytes) noexcept {
 
 void message_buffer::clear() noexcept {
   auto& t = buffer_access::transfer(*this);
-  t.rx.reset();  // closes the descriptors of a half-received message
+  t.rx.reset();  // disposes of the descriptors of a half-received message and of any read ahead
   t.rx_fd = -1;
   t.rx_type = 0;
-  t.tx_active = false;
+  t.rx_cookie = 0;
+  t.tx.cancel();
   size_ = 0;
 }
 

@@ -1,27 +1,29 @@
 // The half-done send and receive that a mon::message_buffer carries between calls.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <new>
 
-#include "frame/frame.hpp"
+#include "frame/frame_writer.hpp"
+#include "frame/stream_receiver.hpp"
 #include "monitor/message.hpp"
+#include "sys/discard.hpp"
 
 namespace mon::detail {
 
 struct transfer_state {
-  // Receive side.
-  frame::stream_decoder rx{frame::limits{}};
-  int rx_fd = -1;   // the socket rx_type (and a frame in progress) belong to
-  int rx_type = 0;  // SOCK_STREAM or SOCK_SEQPACKET once known; 0 unknown
+  // Receive side. The stream receiver may hold bytes and descriptors read ahead; they belong to
+  // the socket they came from, named by its cookie (rx_cookie, taken when anything is left held):
+  // the descriptor number alone could be reused by another connection.
+  frame::stream_receiver rx{&sys::discard};
+  int rx_fd = -1;            // the socket rx_type (and anything held) belong to
+  int rx_type = 0;           // SOCK_STREAM or SOCK_SEQPACKET once known; 0 unknown
+  std::uint64_t rx_cookie = 0;  // SO_COOKIE of rx_fd while rx holds something; 0 not taken
 
   // Send side: a stream message the socket took only part of.
-  bool tx_active = false;
+  frame::frame_writer tx;
   int tx_fd = -1;
-  std::size_t tx_sent = 0;
-  std::array<std::uint8_t, frame::header_len> tx_header{};
 };
 
 static_assert(sizeof(transfer_state) <= transfer_storage);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "sys/discard.hpp"
 #include "sys/linux_compat.hpp"
 
 namespace mon::sys {
@@ -56,11 +57,14 @@ io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol,
     return r;
   }
   // Ownership first: every descriptor in the control data is now held (or closed) by out.
+  cmsg::policy refusing = pol;
+  refusing.dispose = &discard;
   r.control = cmsg::decode(std::span<const std::byte>(control, msg.msg_controllen), msg.msg_flags,
-                           pol, out);
+                           refusing, out);
   r.msg_flags = msg.msg_flags;
   r.bytes = static_cast<std::size_t>(n);
   if (n == 0) {
+    discard(out.fds);
     out.clear();  // end of file (or an empty record): nothing that came with it is used
     r.what = io_result::kind::eof;
     return r;
@@ -113,6 +117,21 @@ result<int> unix_socket_type(int fd) noexcept {
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) != 0) return from_errno(errno);
   if (value != SOCK_STREAM && value != SOCK_SEQPACKET) return errc::invalid;
   return value;
+}
+
+result<int> socket_type(int fd) noexcept {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) != 0) return from_errno(errno);
+  if (value != SOCK_STREAM && value != SOCK_SEQPACKET) return errc::invalid;
+  return value;
+}
+
+result<std::uint64_t> socket_cookie(int fd) noexcept {
+  std::uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  if (::getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) return from_errno(errno);
+  return cookie;
 }
 
 result<peer_credentials> peer_credentials_of(int fd) noexcept {

@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include "cmsg/control.hpp"
@@ -26,7 +27,8 @@ struct io_result {
 
 // recvmsg into iov with room for pol's descriptors (and credentials), MSG_CMSG_CLOEXEC, retrying
 // EINTR. Descriptors are owned by out from the moment recvmsg returns: the control data is decoded
-// before anything else is looked at, and on a decode error they are already closed.
+// before anything else is looked at, and on a decode error they are already disposed of
+// (sys::discard: never a close that a hostile descriptor can stall).
 [[nodiscard]] io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol,
                                 cmsg::control_data& out) noexcept;
 
@@ -37,6 +39,15 @@ struct io_result {
 
 // SOCK_STREAM or SOCK_SEQPACKET if fd is an AF_UNIX socket of that type; errc::invalid otherwise.
 [[nodiscard]] result<int> unix_socket_type(int fd) noexcept;
+
+// SO_TYPE alone (one call, for the handshake): SOCK_STREAM or SOCK_SEQPACKET, errc::invalid for any
+// other type. It does not tell AF_UNIX from AF_INET: callers that skip SO_DOMAIN must fail closed
+// on a non-AF_UNIX socket by other means (the handshake: no kernel credentials arrive).
+[[nodiscard]] result<int> socket_type(int fd) noexcept;
+
+// SO_COOKIE: a number the kernel gives each socket for its lifetime and never reuses (unlike the
+// descriptor number). Receive state checks it to stay bound to one socket.
+[[nodiscard]] result<std::uint64_t> socket_cookie(int fd) noexcept;
 
 // SO_PEERCRED: the peer's pid, euid and egid as recorded at connect() (or socketpair()).
 [[nodiscard]] result<peer_credentials> peer_credentials_of(int fd) noexcept;
