@@ -6,6 +6,7 @@
 // and non-blocking sockets alike; neither object allocates.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -32,16 +33,48 @@ namespace detail {
 inline constexpr std::size_t handshake_storage = 1024;
 }
 
+// Deadlines (the options' `deadline`, or set_deadline()): past it, step() fails with errc::io and
+// sys_errno ETIMEDOUT (sticky), so one silent peer cannot hold a server. On a blocking socket step()
+// then waits at most until the deadline (it polls instead of blocking in recvmsg, at the cost of
+// one fcntl(F_GETFL) at start): a blocking step() is the "whole handshake within a timeout"
+// convenience. On a non-blocking socket step() returns want_read / want_write as usual and the
+// first step() after the deadline fails.
+
+// How a client runs its handshake; the defaults fit any connected socket.
+struct client_options {
+  // SOCK_STREAM or SOCK_SEQPACKET when the caller knows the socket's type (it connected it),
+  // saving a query; 0: ask the kernel (SO_TYPE).
+  int socket_type = 0;
+  // This connection never receives descriptors: SO_PASSRIGHTS is turned off on it (Linux >= 6.16;
+  // a server's sendmsg with SCM_RIGHTS then fails with EPERM) and left off.
+  bool refuse_descriptors = false;
+  std::chrono::steady_clock::time_point deadline{};  // none when left at its default (epoch)
+};
+
+// How a server runs its handshake.
+struct server_options {
+  // The socket was accepted from a listener that prepare_listener() prepared: SO_PASSCRED is on
+  // and SO_PASSRIGHTS off already (inherited, Linux >= 6.16), so start() toggles nothing. If the
+  // claim is false, the handshake fails closed: a hello without kernel credentials is denied.
+  bool prepared_listener = false;
+  // As in client_options; the listener's type is the connection's.
+  int socket_type = 0;
+  // This connection never receives descriptors: SO_PASSRIGHTS stays off after the handshake.
+  bool refuse_descriptors = false;
+  std::chrono::steady_clock::time_point deadline{};
+};
+
 // The client side of the handshake on fd (borrowed: the caller keeps owning and closing it; it must
 // outlive this object). Not copyable or movable. Allocates nothing.
 class MON_API client_handshake {
  public:
-  explicit client_handshake(int fd) noexcept;
+  explicit client_handshake(int fd, const client_options& options = {}) noexcept;
   ~client_handshake();
   client_handshake(const client_handshake&) = delete;
   client_handshake& operator=(const client_handshake&) = delete;
 
-  // Checks the socket (AF_UNIX, SOCK_STREAM or SOCK_SEQPACKET). step() runs it if not run yet.
+  // Checks the socket (SOCK_STREAM or SOCK_SEQPACKET: SO_TYPE unless options gave it). A socket of
+  // another family fails closed at the server. step() runs it if not run yet.
   [[nodiscard]] result<void> start() noexcept;
   // Runs the handshake as far as the socket allows: progress::done once the server accepted,
   // want_read / want_write on a non-blocking socket, or an error (errc::denied: see reason()).
@@ -51,6 +84,8 @@ class MON_API client_handshake {
   // itself refused the server (require_server_uid).
   [[nodiscard]] deny_reason reason() const noexcept;
   [[nodiscard]] int fd() const noexcept { return fd_; }
+  // Sets (or, with a default time_point, removes) the deadline; errc::invalid once step() started.
+  [[nodiscard]] result<void> set_deadline(std::chrono::steady_clock::time_point when) noexcept;
 
   // Mutual authentication: before the hello is sent, the client asks the kernel who is at the
   // other end (SO_PEERCRED of this socket: the process that called listen(), or socketpair()) and
@@ -72,16 +107,18 @@ class MON_API client_handshake {
 class MON_API server_handshake {
  public:
   // policy (optional) is asked once the peer is verified; context is passed to it unchanged.
-  explicit server_handshake(int fd, server_policy policy = nullptr,
-                            void* context = nullptr) noexcept;
+  explicit server_handshake(int fd, server_policy policy = nullptr, void* context = nullptr,
+                            const server_options& options = {}) noexcept;
   ~server_handshake();
   server_handshake(const server_handshake&) = delete;
   server_handshake& operator=(const server_handshake&) = delete;
 
-  // Checks the socket, reads SO_PEERCRED and SO_PEERPIDFD, turns SO_PASSRIGHTS off (Linux >= 6.16:
-  // the kernel then refuses, with EPERM to the sender, any descriptor sent before the handshake
-  // ends) and SO_PASSCRED on. Both are put back before the answer is written (SO_PASSRIGHTS to the
-  // value it had). step() runs it if not run yet.
+  // Reads SO_TYPE (unless options gave it) and SO_PEERCRED; unless options say prepared_listener,
+  // turns SO_PASSRIGHTS off (Linux >= 6.16: the kernel then refuses, with EPERM to the sender, any
+  // descriptor sent before the handshake ends) and SO_PASSCRED on. Once the hello is read, before
+  // the answer is written, SO_PASSCRED goes off and SO_PASSRIGHTS on (unless refuse_descriptors).
+  // A socket that is not AF_UNIX fails closed: no kernel credentials come with the hello (and
+  // setting SO_PASSRIGHTS fails). step() runs it if not run yet.
   [[nodiscard]] result<void> start() noexcept;
   // progress::done once the client is verified and accepted; errc::denied after a refusal was sent.
   [[nodiscard]] result<progress> step() noexcept;
@@ -89,6 +126,8 @@ class MON_API server_handshake {
   [[nodiscard]] peer_credentials peer() const noexcept;
   [[nodiscard]] deny_reason reason() const noexcept;
   [[nodiscard]] int fd() const noexcept { return fd_; }
+  // As client_handshake::set_deadline.
+  [[nodiscard]] result<void> set_deadline(std::chrono::steady_clock::time_point when) noexcept;
 
   // Replaces the policy (and its context) until the peer has been verified; errc::invalid once the
   // decision was taken. A refusal sends deny(policy): the client sees errc::denied and

@@ -1,7 +1,11 @@
 #include "sys/socket.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <cerrno>
 
@@ -30,7 +34,7 @@ error from_errno(int e) noexcept {
 }
 
 io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol,
-                  cmsg::control_data& out) noexcept {
+                  cmsg::control_data& out, int flags) noexcept {
   alignas(cmsghdr) std::byte control[cmsg::max_space];
   msghdr msg{};
   msg.msg_iov = iov.data();
@@ -42,7 +46,7 @@ io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol,
 
   ssize_t n = -1;
   do {
-    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | flags);
   } while (n < 0 && errno == EINTR);
 
   io_result r;
@@ -74,7 +78,7 @@ io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol,
 }
 
 io_result send(int fd, std::span<const iovec> iov, std::span<const int> fds,
-               const peer_credentials* creds) noexcept {
+               const peer_credentials* creds, int flags) noexcept {
   alignas(cmsghdr) std::byte control[cmsg::max_space];
   auto len = cmsg::encode(control, fds, creds);
   io_result r;
@@ -90,7 +94,7 @@ io_result send(int fd, std::span<const iovec> iov, std::span<const int> fds,
 
   ssize_t n = -1;
   do {
-    n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | flags);
   } while (n < 0 && errno == EINTR);
 
   if (n < 0) {
@@ -117,6 +121,27 @@ result<int> unix_socket_type(int fd) noexcept {
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) != 0) return from_errno(errno);
   if (value != SOCK_STREAM && value != SOCK_SEQPACKET) return errc::invalid;
   return value;
+}
+
+result<bool> is_nonblocking(int fd) noexcept {
+  const int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0) return from_errno(errno);
+  return (fl & O_NONBLOCK) != 0;
+}
+
+result<bool> wait_ready(int fd, bool for_write, int timeout_ms) noexcept {
+  pollfd p{fd, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
+  for (;;) {
+    const auto start = std::chrono::steady_clock::now();
+    const int n = ::poll(&p, 1, timeout_ms);
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return from_errno(errno);
+    const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+    timeout_ms = spent >= timeout_ms ? 0 : timeout_ms - static_cast<int>(spent);
+  }
 }
 
 result<int> socket_type(int fd) noexcept {

@@ -29,13 +29,21 @@ struct io_result {
 // EINTR. Descriptors are owned by out from the moment recvmsg returns: the control data is decoded
 // before anything else is looked at, and on a decode error they are already disposed of
 // (sys::discard: never a close that a hostile descriptor can stall).
+// flags may add MSG_DONTWAIT.
 [[nodiscard]] io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol,
-                                cmsg::control_data& out) noexcept;
+                                cmsg::control_data& out, int flags = 0) noexcept;
 
 // sendmsg of iov with fds (SCM_RIGHTS) and, if creds is not null, SCM_CREDENTIALS; MSG_NOSIGNAL,
 // retrying EINTR. One call: the result may be a partial write on a stream socket.
 [[nodiscard]] io_result send(int fd, std::span<const iovec> iov, std::span<const int> fds,
-                             const peer_credentials* creds) noexcept;
+                             const peer_credentials* creds, int flags = 0) noexcept;
+
+// True if fd's open file is in O_NONBLOCK mode (fcntl F_GETFL).
+[[nodiscard]] result<bool> is_nonblocking(int fd) noexcept;
+
+// poll() for readable (or writable) for at most timeout_ms, retrying EINTR with what is left:
+// true when ready (or the peer hung up: the next call says how), false on time-out.
+[[nodiscard]] result<bool> wait_ready(int fd, bool for_write, int timeout_ms) noexcept;
 
 // SOCK_STREAM or SOCK_SEQPACKET if fd is an AF_UNIX socket of that type; errc::invalid otherwise.
 [[nodiscard]] result<int> unix_socket_type(int fd) noexcept;

@@ -98,16 +98,22 @@ TEST_P(PeerRefuseFds, KernelRefusesDescriptorsDuringTheHandshakeOnly) {
 TEST_P(PeerRefuseFds, SocketIsGivenBackAsItWas) {
   if (!kernel_has_pass_rights()) GTEST_SKIP() << "kernel without SO_PASSRIGHTS (< 6.16)";
   fd_leak_check leaks;
-  // A caller that keeps descriptors out for good: the handshake must not turn them back on.
-  auto closed_pair = make_pair(GetParam());
-  ASSERT_TRUE(sys::set_pass_rights(closed_pair.b.get(), false));
-  int client_rc = 1;
-  std::thread c1([&] { client_rc = test::run_client(closed_pair.a.get()); });
+  // A connection that never expects descriptors (server_options::refuse_descriptors): the
+  // handshake leaves them refused; without the option it turns them back on.
+  for (bool refuse : {true, false}) {
+    auto pair = make_pair(GetParam());
+    int client_rc = 1;
+    std::thread c1([&] { client_rc = test::run_client(pair.a.get()); });
+    server_options opts;
+    opts.refuse_descriptors = refuse;
+    server_handshake server(pair.b.get(), nullptr, nullptr, opts);
+    auto r = server.step();
+    c1.join();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(client_rc, MON_OK);
+    EXPECT_EQ(pass_rights_of(pair.b.get()), refuse ? 0 : 1);
+  }
   mon_ipc_creds creds{};
-  EXPECT_EQ(test::run_server(closed_pair.b.get(), &creds), MON_OK);
-  c1.join();
-  EXPECT_EQ(client_rc, MON_OK);
-  EXPECT_EQ(pass_rights_of(closed_pair.b.get()), 0);
 
   // Refused handshake (a hello without credentials): restored all the same.
   auto refused = make_pair(GetParam());
