@@ -54,9 +54,30 @@ std::size_t receive_space(std::size_t num_fds, bool credentials) noexcept {
 
 static_assert(CMSG_SPACE((max_fds + 1) * sizeof(int)) + CMSG_SPACE(sizeof(ucred)) <= max_space);
 
+// The common case, decided in a few comparisons: the buffer is exactly one well-formed SCM_RIGHTS
+// header of descriptors within the policy, and nothing was cut. Anything else takes the full walk.
+bool decode_one_rights_header(std::span<const std::byte> control, int msg_flags,
+                              const policy& pol, control_data& out) noexcept {
+  if ((msg_flags & MSG_CTRUNC) != 0 || control.size() < CMSG_LEN(sizeof(int))) return false;
+  const header_view h = read_header(control.data());
+  if (h.level != SOL_SOCKET || h.type != SCM_RIGHTS || h.len > control.size() ||
+      CMSG_ALIGN(h.len) < control.size() || (h.len - CMSG_LEN(0)) % sizeof(int) != 0)
+    return false;
+  const std::size_t n = (h.len - CMSG_LEN(0)) / sizeof(int);
+  if (n > pol.max_fds || n > max_fds) return false;
+  int fds[max_fds];
+  std::memcpy(fds, control.data() + CMSG_LEN(0), n * sizeof(int));
+  for (std::size_t i = 0; i < n; ++i)
+    if (fds[i] < 0) return false;
+  for (std::size_t i = 0; i < n; ++i) out.fds.push(unique_fd(fds[i]));
+  return true;
+}
+
 result<void> decode(std::span<const std::byte> control, int msg_flags, const policy& pol,
                     control_data& out) noexcept {
   out.clear();
+  if (control.empty() && (msg_flags & MSG_CTRUNC) == 0) return {};
+  if (decode_one_rights_header(control, msg_flags, pol, out)) return {};
   bool malformed = false;
   bool overflow = false;
   int rights_headers = 0;

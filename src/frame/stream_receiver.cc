@@ -156,11 +156,14 @@ void stream_receiver::bind(std::size_t read_len, std::uint64_t read_start,
       last = at;
     }
     if (stream_end_ - at < header_len) break;
-    auto h = decode_header(std::span<const std::uint8_t, header_len>(
-        reinterpret_cast<const std::uint8_t*>(ahead_.data() + ahead_begin_ + (at - ahead_at)),
-        header_len));
-    if (!h) break;  // the frame at `at` will fail on its own; nothing after it is framed
-    at += header_len + h.value().payload_len;
+    // Only the length is needed to find the next boundary; a header that is not well formed
+    // fails on its own when its turn comes (and drops everything held).
+    const auto* b =
+        reinterpret_cast<const std::uint8_t*>(ahead_.data() + ahead_begin_ + (at - ahead_at));
+    if (b[0] != magic0 || b[1] != magic1) break;
+    const std::uint32_t len = (std::uint32_t{b[4]} << 24) | (std::uint32_t{b[5]} << 16) |
+                              (std::uint32_t{b[6]} << 8) | std::uint32_t{b[7]};
+    at += header_len + len;
   }
 
   if (!found) {  // mid-frame: the current frame is spoiled
