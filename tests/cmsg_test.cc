@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "support/test_support.hpp"
-#include "sys/linux_compat.hpp"
+#include "platform/linux.hpp"
 
 namespace mon::cmsg {
 namespace {

@@ -10,20 +10,13 @@
 #include <cstdint>
 
 #include "monitor/credentials.hpp"
+#include "monitor/deny_reason.hpp"
 #include "monitor/export.h"
 #include "monitor/peer_info.hpp"
 #include "monitor/result.hpp"
 #include "monitor/unique_fd.hpp"
 
 namespace mon {
-
-// Why a server refused, as carried in its deny message.
-enum class deny_reason : std::uint16_t {
-  none = 0,
-  credentials = 1,  // kernel credentials missing, or the sender is not the process that connected
-  policy = 2,       // the server's policy refused this peer
-  version = 3,      // the server does not speak the client's protocol version
-};
 
 // Decides, once the peer's identity is verified, whether the server accepts it. Must not throw.
 using server_policy = bool (*)(const peer_credentials& peer, void* context) noexcept;

@@ -22,7 +22,7 @@
 #include "auth/messages.hpp"
 #include "cmsg/control.hpp"
 #include "monitor/credentials.hpp"
-#include "monitor/handshake.hpp"
+#include "monitor/deny_reason.hpp"
 
 namespace mon::auth {
 

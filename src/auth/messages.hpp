@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <span>
 
-#include "monitor/handshake.hpp"
+#include "monitor/deny_reason.hpp"
 #include "monitor/result.hpp"
 
 namespace mon::auth {

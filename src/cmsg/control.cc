@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "sys/linux_compat.hpp"
+#include "platform/linux.hpp"
 
 namespace mon::cmsg {
 namespace {

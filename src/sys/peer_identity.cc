@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <climits>
 
-#include "sys/linux_compat.hpp"
+#include "platform/linux.hpp"
 #include "sys/socket.hpp"
 
 namespace mon::sys {

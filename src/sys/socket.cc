@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "sys/linux_compat.hpp"
+#include "platform/linux.hpp"
 
 namespace mon::sys {
 

@@ -13,7 +13,7 @@
 #include "hostile/hostile.hpp"
 #include "monitor/monitor.hpp"
 #include "support/test_support.hpp"
-#include "sys/linux_compat.hpp"  // SO_PASSPIDFD on older C library headers
+#include "platform/linux.hpp"  // SO_PASSPIDFD on older C library headers
 
 namespace mon {
 namespace {
