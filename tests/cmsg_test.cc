@@ -9,8 +9,8 @@
 #include <cstring>
 #include <vector>
 
-#include "support/test_support.hpp"
 #include "platform/linux.hpp"
+#include "support/test_support.hpp"
 
 namespace mon::cmsg {
 namespace {

@@ -50,7 +50,12 @@ void feed(server_machine& s, std::span<const std::uint8_t> bytes, const cmsg::co
 std::vector<std::uint8_t> message(std::uint8_t version, std::uint8_t type,
                                   const std::vector<std::uint8_t>& body = {}) {
   std::vector<std::uint8_t> m(8 + body.size());
-  const std::uint8_t head[8] = {'m', 'o', 'n', 'H', version, type,
+  const std::uint8_t head[8] = {'m',
+                                'o',
+                                'n',
+                                'H',
+                                version,
+                                type,
                                 static_cast<std::uint8_t>(body.size() >> 8),
                                 static_cast<std::uint8_t>(body.size())};
   std::memcpy(m.data(), head, sizeof head);
@@ -59,7 +64,8 @@ std::vector<std::uint8_t> message(std::uint8_t version, std::uint8_t type,
 }
 const std::vector<std::uint8_t> critical_ext{0x80, 0x01, 0x00, 0x00};
 
-// ---- Order of the server's checks: the first that fails decides the answer -----------------------
+// ---- Order of the server's checks: the first that fails decides the answer
+// -----------------------
 
 TEST(ProtocolSpec, ControlDataIsJudgedBeforeTheBytesItCameWith) {
   std::vector<std::uint8_t> bad_magic{'X', 'o', 'n', 'H', 1, 1, 0, 0};
@@ -126,7 +132,8 @@ TEST(ProtocolSpec, CredentialsAreJudgedBeforeThePolicyIsAsked) {
   EXPECT_EQ(s.last_fault(), fault::credentials_not_peer);
 }
 
-// ---- What is read --------------------------------------------------------------------------------
+// ---- What is read
+// --------------------------------------------------------------------------------
 
 TEST(ProtocolSpec, AnUnknownVersionsBodyIsReadButNotParsed) {
   // Version 2, body_len 5, a body that is no valid version-1 extension list.
@@ -142,7 +149,8 @@ TEST(ProtocolSpec, AnUnknownVersionsBodyIsReadButNotParsed) {
   EXPECT_EQ(s.reason(), deny_reason::version);
 }
 
-// ---- What is answered ----------------------------------------------------------------------------
+// ---- What is answered
+// ----------------------------------------------------------------------------
 
 // Descriptors queued before the server started (so before SO_PASSRIGHTS went off) still arrive:
 // the server closes them and answers nothing.
@@ -228,7 +236,8 @@ TEST(ProtocolSpec, AFrameWithDescriptorsSentDuringTheHandshakeIsRefusedWholeAndM
   EXPECT_EQ(in.size(), sizeof text);
 }
 
-// ---- Kernel facts ----------------------------------------------------------------------------------
+// ---- Kernel facts
+// ----------------------------------------------------------------------------------
 
 // What one recvmsg of one byte reports as SCM_CREDENTIALS, if anything.
 bool read_credentials(int fd, ucred& out) {

@@ -110,7 +110,8 @@ void server_machine::hello_complete() noexcept {
   // version's business. The deny says which version this server speaks.
   if (h.version != version)
     return deny(deny_reason::version, errc::protocol, fault::unknown_version);
-  if (fault why = fault::none; !check_extensions(in_.body(), &why)) return fail({errc::protocol, 0}, why);
+  if (fault why = fault::none; !check_extensions(in_.body(), &why))
+    return fail({errc::protocol, 0}, why);
   // Identity: what the kernel attached to the hello must be what the kernel recorded at connect().
   if (creds_fault_ != fault::none)
     return deny(deny_reason::credentials, errc::denied, creds_fault_);

@@ -69,7 +69,8 @@ result<void> decode(std::span<const std::byte> control, int msg_flags, const pol
       break;
     }
     const std::size_t avail = control.size() - off;
-    if (h.len > avail) note(fault::control_malformed);  // some systems report the untruncated length
+    // Some systems report the untruncated length: bounded by the buffer, and still malformed.
+    if (h.len > avail) note(fault::control_malformed);
     const std::size_t data_len = (h.len > avail ? avail : h.len) - hdr_len;
     const auto data = control.subspan(off + hdr_len, data_len);
 
