@@ -19,7 +19,7 @@
 
 #include "cmsg/control.hpp"
 #include "fuzz_support.hpp"
-#include "sys/linux_compat.hpp"
+#include "platform/linux.hpp"
 
 namespace mon::fuzz {
 

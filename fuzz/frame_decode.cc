@@ -1,5 +1,6 @@
 // Fuzz target: message frames (src/frame: encode_header, decode_header, check_record, and the
-// SOCK_STREAM stream_receiver with its read-ahead) with real descriptors attached to arbitrary reads.
+// SOCK_STREAM stream_receiver with its read-ahead) with real descriptors attached to arbitrary
+// reads.
 //
 // Input: u8 flags (bit 0 SOCK_SEQPACKET, bit 1 the bounded reader and writer of src/wire instead),
 // u16 max_payload, u8 max_fds (clamped to 253), then

@@ -83,6 +83,7 @@ TEST(AuthMachines, CredentialsThatDisagreeWithPeercredAreDenied) {
   deliver(s, hello, 8, with_creds(mallory));  // another process wrote the hello
   ASSERT_EQ(s.next(), want::write);
   EXPECT_EQ(s.reason(), deny_reason::credentials);
+  EXPECT_EQ(s.last_fault(), fault::credentials_not_peer);
   auto reply = take_output(s);
   s.on_written(reply.size());
   EXPECT_EQ(s.next(), want::failed);
@@ -91,6 +92,7 @@ TEST(AuthMachines, CredentialsThatDisagreeWithPeercredAreDenied) {
   EXPECT_EQ(c.next(), want::failed);
   EXPECT_EQ(c.err().code, errc::denied);
   EXPECT_EQ(c.reason(), deny_reason::credentials);
+  EXPECT_EQ(c.last_fault(), fault::denied_by_server);
 }
 
 TEST(AuthMachines, MissingCredentialsAreDenied) {
@@ -99,6 +101,7 @@ TEST(AuthMachines, MissingCredentialsAreDenied) {
   deliver(s, take_output(c), 8, cmsg::control_data{});
   EXPECT_EQ(s.next(), want::write);
   EXPECT_EQ(s.reason(), deny_reason::credentials);
+  EXPECT_EQ(s.last_fault(), fault::credentials_missing);
 }
 
 TEST(AuthMachines, CredentialsMustBeTheSameOnEveryPiece) {
@@ -108,11 +111,13 @@ TEST(AuthMachines, CredentialsMustBeTheSameOnEveryPiece) {
   deliver(s, std::span<const std::uint8_t>(hello).first(4), 4, with_creds(alice));
   deliver(s, std::span<const std::uint8_t>(hello).subspan(4), 4, with_creds(mallory));
   EXPECT_EQ(s.reason(), deny_reason::credentials);
+  EXPECT_EQ(s.last_fault(), fault::credentials_differ_between_reads);
   // Mallory's bytes were never believed: no matter the order, no acceptance.
   server_machine s2(false, alice);
   deliver(s2, std::span<const std::uint8_t>(hello).first(4), 4, cmsg::control_data{});
   deliver(s2, std::span<const std::uint8_t>(hello).subspan(4), 4, with_creds(alice));
   EXPECT_EQ(s2.reason(), deny_reason::credentials);
+  EXPECT_EQ(s2.last_fault(), fault::credentials_missing);  // the first fault sticks
 }
 
 TEST(AuthMachines, PolicyRefusalIsSentAsDeny) {
@@ -122,6 +127,7 @@ TEST(AuthMachines, PolicyRefusalIsSentAsDeny) {
   ASSERT_EQ(s.next(), want::decide);
   s.decide(false);
   EXPECT_EQ(s.reason(), deny_reason::policy);
+  EXPECT_EQ(s.last_fault(), fault::refused_by_policy);
   auto reply = take_output(s);
   s.on_written(reply.size());
   EXPECT_EQ(s.err().code, errc::denied);
@@ -137,6 +143,7 @@ TEST(AuthMachines, UnknownVersionIsAnsweredThenFails) {
   EXPECT_EQ(s.reason(), deny_reason::version);
   s.on_written(take_output(s).size());
   EXPECT_EQ(s.err().code, errc::protocol);
+  EXPECT_EQ(s.last_fault(), fault::unknown_version);
 }
 
 TEST(AuthMachines, MalformedHelloFailsWithoutReply) {
@@ -151,6 +158,7 @@ TEST(AuthMachines, MalformedHelloFailsWithoutReply) {
     EXPECT_EQ(s.next(), want::failed) << which;
     EXPECT_EQ(s.err().code, errc::protocol) << which;
     EXPECT_TRUE(s.output().empty());
+    EXPECT_EQ(s.last_fault(), which == 0 ? fault::bad_magic : fault::unexpected_message_type);
   }
 }
 
@@ -160,6 +168,7 @@ TEST(AuthMachines, CriticalExtensionInHelloIsRefused) {
   deliver(s, hello, 64, with_creds(alice));
   EXPECT_EQ(s.next(), want::failed);
   EXPECT_EQ(s.err().code, errc::protocol);
+  EXPECT_EQ(s.last_fault(), fault::critical_extension);
 }
 
 TEST(AuthMachines, SkippableExtensionInHelloIsAccepted) {
@@ -185,18 +194,21 @@ TEST(AuthMachines, RecordModeNeedsTheWholeMessageInOneRecord) {
     std::memcpy(s.input_space().data(), hello.data(), 4);
     s.on_read(4, false, {}, with_creds(alice));  // a short record
     EXPECT_EQ(s.err().code, errc::protocol);
+    EXPECT_EQ(s.last_fault(), fault::record_length_mismatch);
   }
   {
     server_machine s(true, alice);
     std::memcpy(s.input_space().data(), hello.data(), hello.size());
     s.on_read(hello.size() + 1, false, {}, with_creds(alice));  // longer than its header says
     EXPECT_EQ(s.err().code, errc::protocol);
+    EXPECT_EQ(s.last_fault(), fault::record_length_mismatch);
   }
   {
     server_machine s(true, alice);
     std::memcpy(s.input_space().data(), hello.data(), hello.size());
     s.on_read(hello.size(), true, {}, with_creds(alice));  // MSG_TRUNC
     EXPECT_EQ(s.err().code, errc::protocol);
+    EXPECT_EQ(s.last_fault(), fault::record_truncated);
   }
 }
 
@@ -207,6 +219,14 @@ TEST(AuthMachines, ControlErrorsFailTheServer) {
   std::memcpy(s.input_space().data(), hello.data(), 8);
   s.on_read(8, false, errc::protocol, with_creds(alice));
   EXPECT_EQ(s.err().code, errc::protocol);
+  EXPECT_EQ(s.last_fault(), fault::none);  // the glue said protocol but not why
+  server_machine s2(false, alice);
+  cmsg::control_data two_headers;
+  two_headers.why = fault::two_rights_headers;  // as cmsg::decode leaves it
+  std::memcpy(s2.input_space().data(), hello.data(), 8);
+  s2.on_read(8, false, errc::protocol, two_headers);
+  EXPECT_EQ(s2.err().code, errc::protocol);
+  EXPECT_EQ(s2.last_fault(), fault::two_rights_headers);
 }
 
 TEST(AuthMachines, ClientRefusesGarbageAndControlData) {
@@ -216,6 +236,7 @@ TEST(AuthMachines, ClientRefusesGarbageAndControlData) {
     std::vector<std::uint8_t> junk{'m', 'o', 'n', 'H', 1, 9, 0, 0};
     deliver(c, junk, 8);
     EXPECT_EQ(c.err().code, errc::protocol);
+    EXPECT_EQ(c.last_fault(), fault::unexpected_message_type);
   }
   {
     client_machine c(false);
@@ -232,6 +253,7 @@ TEST(AuthMachines, ClientRefusesGarbageAndControlData) {
     std::memcpy(c.input_space().data(), accept.data(), n);
     c.on_read(n, false, {}, with_creds(alice));  // the server has no business sending credentials
     EXPECT_EQ(c.err().code, errc::protocol);
+    EXPECT_EQ(c.last_fault(), fault::credentials_not_allowed);
   }
   {
     client_machine c(false);
@@ -239,6 +261,7 @@ TEST(AuthMachines, ClientRefusesGarbageAndControlData) {
     std::vector<std::uint8_t> wrong_version{'m', 'o', 'n', 'H', 2, 2, 0, 0};
     deliver(c, wrong_version, 8);
     EXPECT_EQ(c.err().code, errc::protocol);
+    EXPECT_EQ(c.last_fault(), fault::unknown_version);
   }
 }
 
@@ -246,6 +269,7 @@ TEST(AuthMachines, EndOfFileIsClosedAndErrorsStick) {
   server_machine s(false, alice);
   s.on_eof();
   EXPECT_EQ(s.err().code, errc::closed);
+  EXPECT_EQ(s.last_fault(), fault::peer_closed);
   s.fail({errc::io, 5});
   EXPECT_EQ(s.err().code, errc::closed);  // the first error sticks
   s.decide(true);
@@ -260,6 +284,7 @@ TEST(AuthMachines, MisuseByTheGlueFails) {
   client_machine c(false);
   c.on_written(1000);  // more than was pending
   EXPECT_EQ(c.err().code, errc::invalid);
+  EXPECT_EQ(c.last_fault(), fault::none);  // our own mistake, not the peer's
 }
 
 }  // namespace

@@ -40,13 +40,18 @@ TEST(AuthMessages, HeaderRefusesBadMagicAndOversizedBody) {
   (void)encode_hello(m);
   auto bad = m;
   bad[1] = 'X';
-  EXPECT_EQ(decode_header(std::span<const std::uint8_t>(bad).first<header_len>()).code(),
+  bad[6] = 0x01;  // and body_len 257: the magic is judged first
+  bad[7] = 0x01;
+  fault why = fault::none;
+  EXPECT_EQ(decode_header(std::span<const std::uint8_t>(bad).first<header_len>(), &why).code(),
             errc::protocol);
+  EXPECT_EQ(why, fault::bad_magic);
   bad = m;
   bad[6] = 0x01;  // body_len 257
   bad[7] = 0x01;
-  EXPECT_EQ(decode_header(std::span<const std::uint8_t>(bad).first<header_len>()).code(),
+  EXPECT_EQ(decode_header(std::span<const std::uint8_t>(bad).first<header_len>(), &why).code(),
             errc::protocol);
+  EXPECT_EQ(why, fault::body_too_long);
   bad[6] = 0x01;  // body_len 256: the bound itself is fine
   bad[7] = 0x00;
   EXPECT_TRUE(decode_header(std::span<const std::uint8_t>(bad).first<header_len>()).ok());
@@ -55,19 +60,26 @@ TEST(AuthMessages, HeaderRefusesBadMagicAndOversizedBody) {
 TEST(AuthMessages, UnknownExtensionsAreSkippedCriticalOnesRefused) {
   const std::vector<std::uint8_t> skippable{0x00, 0x07, 0x00, 0x02, 0xAA, 0xBB};
   EXPECT_TRUE(check_extensions(skippable).ok());
+  fault why = fault::none;
   const std::vector<std::uint8_t> critical{0x80, 0x07, 0x00, 0x00};
-  EXPECT_EQ(check_extensions(critical).code(), errc::protocol);
+  EXPECT_EQ(check_extensions(critical, &why).code(), errc::protocol);
+  EXPECT_EQ(why, fault::critical_extension);
   const std::vector<std::uint8_t> cut{0x00, 0x07, 0x00, 0x05, 0xAA};
-  EXPECT_EQ(check_extensions(cut).code(), errc::protocol);
+  EXPECT_EQ(check_extensions(cut, &why).code(), errc::protocol);
+  EXPECT_EQ(why, fault::malformed_extensions);
   const std::vector<std::uint8_t> dangling{0x00};
-  EXPECT_EQ(check_extensions(dangling).code(), errc::protocol);
+  why = fault::none;
+  EXPECT_EQ(check_extensions(dangling, &why).code(), errc::protocol);
+  EXPECT_EQ(why, fault::malformed_extensions);
 }
 
 TEST(AuthMessages, DenyWithoutReasonIsMalformed) {
   const std::vector<std::uint8_t> empty;
   EXPECT_EQ(parse_deny(empty).code(), errc::protocol);
   const std::vector<std::uint8_t> one{0};
-  EXPECT_EQ(parse_deny(one).code(), errc::protocol);
+  fault why = fault::none;
+  EXPECT_EQ(parse_deny(one, &why).code(), errc::protocol);
+  EXPECT_EQ(why, fault::deny_too_short);
 }
 
 }  // namespace

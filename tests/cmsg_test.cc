@@ -9,8 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "platform/linux.hpp"
 #include "support/test_support.hpp"
-#include "sys/linux_compat.hpp"
 
 namespace mon::cmsg {
 namespace {
@@ -87,6 +87,7 @@ TEST(CmsgDecode, MoreDescriptorsThanAllowedAreAllClosed) {
   control_data out;
   auto r = decode(b.span(), 0, {1, false}, out);
   EXPECT_EQ(r.code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::too_many_descriptors);
   EXPECT_TRUE(out.fds.empty());
   for (int fd : fds) EXPECT_FALSE(is_open(fd));
 }
@@ -100,6 +101,7 @@ TEST(CmsgDecode, SeveralRightsHeadersAreRefusedAndClosed) {
   control_data out;
   EXPECT_EQ(decode(b.span(), 0, {4, false}, out).code(), errc::protocol);
   EXPECT_FALSE(is_open(first[0]));
+  EXPECT_EQ(out.why, fault::two_rights_headers);
   EXPECT_FALSE(is_open(second[0]));
 }
 
@@ -110,6 +112,7 @@ TEST(CmsgDecode, CtruncClosesWhatArrived) {
   b.rights(fds);
   control_data out;
   EXPECT_EQ(decode(b.span(), MSG_CTRUNC, {1, false}, out).code(), errc::truncated);
+  EXPECT_EQ(out.why, fault::control_truncated);
   EXPECT_TRUE(out.fds.empty());
   EXPECT_FALSE(is_open(fds[0]));
 }
@@ -119,9 +122,11 @@ TEST(CmsgDecode, CredentialsOnlyWhenAllowed) {
   b.creds(42, 1000, 1001);
   control_data out;
   EXPECT_EQ(decode(b.span(), 0, {0, false}, out).code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::credentials_not_allowed);
   ASSERT_TRUE(decode(b.span(), 0, {0, true}, out).ok());
   ASSERT_TRUE(out.has_credentials);
   EXPECT_EQ(out.credentials, (peer_credentials{42, 1000, 1001}));
+  EXPECT_EQ(out.why, fault::none);
 }
 
 TEST(CmsgDecode, RepeatedCredentialsAreRefused) {
@@ -129,6 +134,7 @@ TEST(CmsgDecode, RepeatedCredentialsAreRefused) {
   b.creds(1, 2, 3).creds(1, 2, 3);
   control_data out;
   EXPECT_EQ(decode(b.span(), 0, {0, true}, out).code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::two_credentials_headers);
   EXPECT_FALSE(out.has_credentials);
 }
 
@@ -138,6 +144,7 @@ TEST(CmsgDecode, CredentialsWithWrongLengthAreRefused) {
   b.add(SOL_SOCKET, SCM_CREDENTIALS, junk, sizeof junk);
   control_data out;
   EXPECT_EQ(decode(b.span(), 0, {0, true}, out).code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::control_malformed);
 }
 
 TEST(CmsgDecode, PidfdIsClosedAndRefused) {
@@ -147,6 +154,7 @@ TEST(CmsgDecode, PidfdIsClosedAndRefused) {
   b.add(SOL_SOCKET, SCM_PIDFD, fds.data(), sizeof(int));
   control_data out;
   EXPECT_EQ(decode(b.span(), 0, {1, false}, out).code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::unexpected_pidfd);
   EXPECT_FALSE(is_open(fds[0]));
 }
 
@@ -159,6 +167,7 @@ TEST(CmsgDecode, UnknownTypesAndLevelsAreRefused) {
     control_data out;
     EXPECT_EQ(decode(b.span(), 0, {1, true}, out).code(), errc::protocol);
     EXPECT_TRUE(out.fds.empty());  // SCM_RIGHTS at another level is not a descriptor
+    EXPECT_EQ(out.why, fault::unexpected_control_type);
   }
 }
 
@@ -167,6 +176,7 @@ TEST(CmsgDecode, HeaderShorterThanItselfStopsTheWalk) {
   b.add(SOL_SOCKET, SCM_RIGHTS, nullptr, 0, /*claimed_len=*/4);
   control_data out;
   EXPECT_EQ(decode(b.span(), 0, {1, false}, out).code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::control_malformed);
 }
 
 TEST(CmsgDecode, LengthPastTheBufferIsBoundedByTheBuffer) {
@@ -177,6 +187,7 @@ TEST(CmsgDecode, LengthPastTheBufferIsBoundedByTheBuffer) {
   b.raw().resize(CMSG_LEN(sizeof(int)));  // the buffer ends where the kernel stopped writing
   control_data out;
   EXPECT_EQ(decode(b.span(), 0, {8, false}, out).code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::control_malformed);
   EXPECT_FALSE(is_open(fds[0]));  // the descriptor inside the buffer was still owned and closed
 }
 
@@ -189,6 +200,7 @@ TEST(CmsgDecode, RightsLengthNotAMultipleOfIntIsRefused) {
   b.add(SOL_SOCKET, SCM_RIGHTS, data, sizeof data);
   control_data out;
   EXPECT_EQ(decode(b.span(), 0, {4, false}, out).code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::control_malformed);
   EXPECT_FALSE(is_open(fds[0]));
 }
 
@@ -200,6 +212,7 @@ TEST(CmsgDecode, NegativeDescriptorIsRefusedNotClosed) {
   b.rights(with_negative);
   control_data out;
   EXPECT_EQ(decode(b.span(), 0, {4, false}, out).code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::control_malformed);
   EXPECT_FALSE(is_open(fds[0]));
 }
 
@@ -223,6 +236,38 @@ TEST(CmsgDecode, UnalignedBufferIsReadSafely) {
                      {1, false}, out)
                   .ok());
   EXPECT_EQ(out.fds.size(), 1u);
+}
+
+// The fault reported is the first one met in the buffer, whatever follows it.
+TEST(CmsgDecode, TheFirstFaultInTheBufferIsTheOneReported) {
+  fd_leak_check leaks;
+  const int value = 7;
+  control_builder b;
+  b.add(SOL_SOCKET, 99, &value, sizeof value).rights(fresh_fds(1)).rights(fresh_fds(1));
+  control_data out;
+  EXPECT_EQ(decode(b.span(), 0, {4, false}, out).code(), errc::protocol);
+  EXPECT_EQ(out.why, fault::unexpected_control_type);
+}
+
+// MSG_CTRUNC wins over any other fault: what the kernel cut may be why the rest looks wrong.
+TEST(CmsgDecode, CtruncWinsOverEveryOtherFault) {
+  fd_leak_check leaks;
+  control_builder b;
+  b.rights(fresh_fds(1)).rights(fresh_fds(1));
+  control_data out;
+  EXPECT_EQ(decode(b.span(), MSG_CTRUNC, {4, false}, out).code(), errc::truncated);
+  EXPECT_EQ(out.why, fault::control_truncated);
+}
+
+// A fault is readable as a sentence for logs, and a new decode forgets the previous one.
+TEST(CmsgDecode, AFaultIsDescribedAndForgottenByTheNextDecode) {
+  control_builder twice;
+  twice.creds(1, 2, 3).creds(1, 2, 3);
+  control_data out;
+  ASSERT_FALSE(decode(twice.span(), 0, {0, true}, out).ok());
+  EXPECT_STREQ(describe(out.why), "two SCM_CREDENTIALS headers in one message");
+  ASSERT_TRUE(decode({}, 0, {0, true}, out).ok());
+  EXPECT_EQ(out.why, fault::none);
 }
 
 TEST(CmsgEncode, RoundTripsThroughDecode) {

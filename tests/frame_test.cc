@@ -84,8 +84,8 @@ struct fake_stream {
   static void copy(const read_plan& plan, std::size_t at, skb& s, std::size_t take) {
     for (std::size_t i = 0; i < take; ++i) {
       const std::size_t pos = at + i;
-      std::byte* d = pos < plan.direct.size() ? &plan.direct[pos]
-                                              : &plan.ahead[pos - plan.direct.size()];
+      std::byte* d =
+          pos < plan.direct.size() ? &plan.direct[pos] : &plan.ahead[pos - plan.direct.size()];
       *d = static_cast<std::byte>(s.bytes[s.used + i]);
     }
     s.used += take;

@@ -11,20 +11,13 @@
 #include <cstdint>
 
 #include "monitor/credentials.hpp"
+#include "monitor/deny_reason.hpp"
 #include "monitor/export.h"
 #include "monitor/peer_info.hpp"
 #include "monitor/result.hpp"
 #include "monitor/unique_fd.hpp"
 
 namespace mon {
-
-// Why a server refused, as carried in its deny message.
-enum class deny_reason : std::uint16_t {
-  none = 0,
-  credentials = 1,  // kernel credentials missing, or the sender is not the process that connected
-  policy = 2,       // the server's policy refused this peer
-  version = 3,      // the server does not speak the client's protocol version
-};
 
 // Decides, once the peer's identity is verified, whether the server accepts it. Must not throw.
 using server_policy = bool (*)(const peer_credentials& peer, void* context) noexcept;
@@ -34,9 +27,9 @@ inline constexpr std::size_t handshake_storage = 1024;
 }
 
 // Deadlines (the options' `deadline`, or set_deadline()): past it, step() fails with errc::io and
-// sys_errno ETIMEDOUT (sticky), so one silent peer cannot hold a server. On a blocking socket step()
-// then waits at most until the deadline (it polls instead of blocking in recvmsg, at the cost of
-// one fcntl(F_GETFL) at start): a blocking step() is the "whole handshake within a timeout"
+// sys_errno ETIMEDOUT (sticky), so one silent peer cannot hold a server. On a blocking socket
+// step() then waits at most until the deadline (it polls instead of blocking in recvmsg, at the
+// cost of one fcntl(F_GETFL) at start): a blocking step() is the "whole handshake within a timeout"
 // convenience. On a non-blocking socket step() returns want_read / want_write as usual and the
 // first step() after the deadline fails.
 

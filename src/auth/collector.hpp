@@ -20,7 +20,11 @@ class collector {
   // Where the next read goes: the exact remainder on a stream, room for a whole record otherwise.
   [[nodiscard]] std::span<std::uint8_t> space() noexcept;
   // Reports n (>= 1) bytes read into space(); data_truncated is MSG_TRUNC (record mode).
+  // errc::protocol for a message that cannot be one (why: last_fault()); errc::invalid for n
+  // larger than space() or 0 on a stream (a glue bug, no fault).
   [[nodiscard]] result<status> on_read(std::size_t n, bool data_truncated) noexcept;
+  // Why the last on_read failed with errc::protocol; fault::none otherwise.
+  [[nodiscard]] fault last_fault() const noexcept { return fault_; }
 
   // Valid after status::complete.
   [[nodiscard]] msg_header header() const noexcept { return header_; }
@@ -29,11 +33,14 @@ class collector {
   }
 
  private:
+  errc refuse(fault why) noexcept;
+
   message_bytes buf_{};
   std::size_t got_ = 0;
   std::size_t need_ = header_len;
   msg_header header_{};
   bool have_header_ = false;
+  fault fault_ = fault::none;
   bool record_mode_;
 };
 

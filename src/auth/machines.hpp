@@ -2,27 +2,42 @@
 // (bytes, decoded control data, the kernel's view of the peer) and says what to do next. The glue
 // in src/core/ does the I/O; fuzzers and tests drive these directly.
 //
-//   client:  send_hello --written--> read_reply --accept--> done
-//                                                --deny----> failed(denied)
-//   server:  read_hello --valid, creds match--> decide --accept--> send_reply --written--> done
-//                       --creds missing/differ--------------deny--> send_reply --written-->
-//                       failed(denied)
-//                       --unknown version------------------deny--> send_reply --written-->
-//                       failed(protocol)
-//                       --malformed------------------------------------------------------>
-//                       failed(protocol)
-// Every failure is sticky.
+// clang-format off
+//
+//   client:  write(hello) --written--> read(reply) --accept--> done
+//                                                  --deny----> failed(denied)
+//                                                  --malformed, unknown version--> failed(protocol)
+//
+//   server:  read(hello) --whole, type hello, version 1, extensions ok, credentials ok--> decide
+//                 |                                             decide --accept--> write(accept)
+//                 |                                             decide --refuse--> write(deny policy)
+//                 |--credentials missing, differing or not SO_PEERCRED-----------> write(deny credentials)
+//                 |--version not 1---------------------------------------------> write(deny version)
+//                 '--control data, bad magic, body_len, record, type, extensions--> failed(protocol)
+//
+//            write(accept) --written--> done
+//            write(deny policy | deny credentials) --written--> failed(denied)
+//            write(deny version) --written--> failed(protocol)
+//
+// clang-format on
+//
+// The server judges a hello in this order, and the first check that fails decides the answer
+// (docs/PROTOCOL.md, "Order of the server's checks"): control data of each read, magic, body_len,
+// (record length), type, version, extensions, credentials, policy. Every failure is sticky, and
+// last_fault() says what it was.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "auth/collector.hpp"
 #include "auth/messages.hpp"
 #include "cmsg/control.hpp"
 #include "monitor/credentials.hpp"
-#include "monitor/handshake.hpp"
+#include "monitor/deny_reason.hpp"
+#include "monitor/fault.hpp"
 
 namespace mon::auth {
 
@@ -34,12 +49,16 @@ class machine_base {
   [[nodiscard]] want next() const noexcept { return want_; }
   [[nodiscard]] error err() const noexcept { return err_; }
   [[nodiscard]] deny_reason reason() const noexcept { return reason_; }
+  // What was wrong with the peer, once it is refused or the handshake failed because of it (also
+  // while a deny is still being written); fault::none for failures of our own (I/O, misuse).
+  [[nodiscard]] fault last_fault() const noexcept { return fault_; }
   // Unsent bytes of the outgoing message (want::write).
   [[nodiscard]] std::span<const std::uint8_t> output() const noexcept {
     return std::span<const std::uint8_t>(out_).subspan(sent_, out_len_ - sent_);
   }
-  // The glue reports a failure of its own (I/O error, peer gone).
-  void fail(error e) noexcept;
+  // The glue reports a failure of its own (I/O error, peer gone); why, if not none, says what the
+  // peer did. The first failure sticks.
+  void fail(error e, fault why = fault::none) noexcept;
 
  protected:
   void queue(std::size_t len) noexcept;
@@ -51,6 +70,7 @@ class machine_base {
   want want_ = want::read;
   error err_{};
   deny_reason reason_ = deny_reason::none;
+  fault fault_ = fault::none;
 };
 
 class client_machine : public machine_base {
@@ -102,15 +122,13 @@ class server_machine : public machine_base {
 
  private:
   void hello_complete() noexcept;
-  void deny(deny_reason why, errc final_code) noexcept;
+  void deny(deny_reason reason, errc final_code, fault why) noexcept;
 
   collector in_;
   peer_credentials kernel_peer_;
-  peer_credentials hello_creds_{};
-  bool creds_seen_ = false;
-  bool creds_bad_ = false;  // a read without credentials, or with different ones
-  errc final_code_{};       // what a sent refusal ends in
-  bool refusing_ = false;
+  std::optional<peer_credentials> hello_creds_;  // those of the first read of the hello
+  fault creds_fault_ = fault::none;  // a read without credentials, or with different ones
+  std::optional<errc> refusal_;      // a deny is queued: what the handshake ends in once it is sent
 };
 
 }  // namespace mon::auth

@@ -17,7 +17,8 @@
 #include <cstdint>
 #include <span>
 
-#include "monitor/handshake.hpp"
+#include "monitor/deny_reason.hpp"
+#include "monitor/fault.hpp"
 #include "monitor/result.hpp"
 
 namespace mon::auth {
@@ -36,10 +37,10 @@ struct msg_header {
   std::uint16_t body_len = 0;
 };
 
-// Checks the magic and the body bound; version and type are returned as sent, for the caller to
-// judge.
-[[nodiscard]] result<msg_header> decode_header(
-    std::span<const std::uint8_t, header_len> bytes) noexcept;
+// Checks the magic, then the body bound; version and type are returned as sent, for the caller to
+// judge. Each failure is errc::protocol; why (if given) says which: bad_magic, body_too_long.
+[[nodiscard]] result<msg_header> decode_header(std::span<const std::uint8_t, header_len> bytes,
+                                               fault* why = nullptr) noexcept;
 
 using message_bytes = std::array<std::uint8_t, max_message>;
 
@@ -48,10 +49,14 @@ using message_bytes = std::array<std::uint8_t, max_message>;
 [[nodiscard]] std::size_t encode_accept(message_bytes& out) noexcept;
 [[nodiscard]] std::size_t encode_deny(message_bytes& out, deny_reason reason) noexcept;
 
-// Validates a body's extension list (see above).
-[[nodiscard]] result<void> check_extensions(std::span<const std::uint8_t> body) noexcept;
+// Validates a body's extension list (see above): errc::protocol with malformed_extensions or
+// critical_extension in why (if given).
+[[nodiscard]] result<void> check_extensions(std::span<const std::uint8_t> body,
+                                            fault* why = nullptr) noexcept;
 
-// Parses a deny body: the reason, then extensions.
-[[nodiscard]] result<deny_reason> parse_deny(std::span<const std::uint8_t> body) noexcept;
+// Parses a deny body: the reason, then extensions. errc::protocol with deny_too_short, or a fault
+// of check_extensions, in why (if given): a client trusts no reason from a deny it cannot parse.
+[[nodiscard]] result<deny_reason> parse_deny(std::span<const std::uint8_t> body,
+                                             fault* why = nullptr) noexcept;
 
 }  // namespace mon::auth

@@ -1,24 +1,20 @@
 // The C ABI for peer identity (pidfd, groups and label, server policy, client's check of the
 // server, typed receive): argument checks and result codes over the C++ API. No logic of its own.
 #include <algorithm>
-#include <cerrno>
 
 #include "capi/states.hpp"
+#include "capi/to_code.hpp"
+#include "core/peer_pidfd.hpp"
 #include "monitor/handshake.hpp"
 #include "monitor/monitor.h"
 #include "monitor/receive_filter.hpp"
-#include "sys/peer_identity.hpp"
 
 namespace {
 
 using mon::capi::as_client;
 using mon::capi::as_server;
 using mon::capi::server_state;
-
-int to_code(mon::error e) noexcept {
-  if (e.sys_errno != 0) errno = e.sys_errno;
-  return static_cast<int>(e.code);
-}
+using mon::capi::to_code;
 
 // The C++ policy that forwards to the C one; context is the C state that holds it.
 bool forward_policy(const mon::peer_credentials& peer, void* context) noexcept {
@@ -34,9 +30,7 @@ extern "C" {
 int mon_ipc_auth_server_peer_pidfd(void* state) {
   auto* st = as_server(state);
   if (st == nullptr) return MON_ERR_INVALID;
-  auto lent = st->hs.peer_pidfd();
-  if (!lent) return to_code(lent.err());
-  auto copy = mon::sys::duplicate(lent.value());
+  auto copy = mon::detail::copy_peer_pidfd(st->hs);
   if (!copy) return to_code(copy.err());
   return copy.value().release();
 }

@@ -1,9 +1,9 @@
 // The C ABI: argument checks and C++ -> C result codes over the C++ API. No logic of its own.
 // Nothing below throws (the library builds with -fno-exceptions), so nothing is caught here.
-#include <cerrno>
 #include <new>
 
 #include "capi/states.hpp"
+#include "capi/to_code.hpp"
 #include "monitor/monitor.h"
 #include "monitor/monitor.hpp"
 
@@ -14,16 +14,7 @@ using mon::capi::client_state;
 using mon::capi::kClientTag;
 using mon::capi::kServerTag;
 using mon::capi::server_state;
-
-// Converts an error, restoring errno for MON_ERR_IO (later cleanup may have changed it).
-int to_code(mon::error e) noexcept {
-  if (e.sys_errno != 0) errno = e.sys_errno;
-  return static_cast<int>(e.code);
-}
-
-int to_code(const mon::result<mon::progress>& r) noexcept {
-  return r ? static_cast<int>(r.value()) : to_code(r.err());
-}
+using mon::capi::to_code;
 
 void set_unknown(mon_ipc_creds* c) noexcept {
   c->pid = MON_IPC_PID_UNKNOWN;

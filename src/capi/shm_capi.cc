@@ -1,8 +1,8 @@
 // The C ABI for shared memory: argument checks and result codes over mon::shared_memory. No logic.
-#include <cerrno>
 #include <new>
 #include <utility>
 
+#include "capi/to_code.hpp"
 #include "monitor/monitor.h"
 #include "monitor/shm.hpp"
 
@@ -13,10 +13,7 @@ struct mon_shm {
 
 namespace {
 
-int to_code(mon::error e) noexcept {
-  if (e.sys_errno != 0) errno = e.sys_errno;
-  return static_cast<int>(e.code);
-}
+using mon::capi::to_code;
 
 // Wraps a segment for C; on allocation failure the segment (and its descriptor) goes with it.
 int hand_out(mon::result<mon::shared_memory> r, mon_shm** out) noexcept {

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "sys/linux_compat.hpp"
+#include "platform/linux.hpp"
 
 namespace mon::cmsg {
 namespace {
@@ -56,8 +56,8 @@ static_assert(CMSG_SPACE((max_fds + 1) * sizeof(int)) + CMSG_SPACE(sizeof(ucred)
 
 // The common case, decided in a few comparisons: the buffer is exactly one well-formed SCM_RIGHTS
 // header of descriptors within the policy, and nothing was cut. Anything else takes the full walk.
-bool decode_one_rights_header(std::span<const std::byte> control, int msg_flags,
-                              const policy& pol, control_data& out) noexcept {
+bool decode_one_rights_header(std::span<const std::byte> control, int msg_flags, const policy& pol,
+                              control_data& out) noexcept {
   if ((msg_flags & MSG_CTRUNC) != 0 || control.size() < CMSG_LEN(sizeof(int))) return false;
   const header_view h = read_header(control.data());
   if (h.level != SOL_SOCKET || h.type != SCM_RIGHTS || h.len > control.size() ||
@@ -78,7 +78,10 @@ result<void> decode(std::span<const std::byte> control, int msg_flags, const pol
   out.clear();
   if (control.empty() && (msg_flags & MSG_CTRUNC) == 0) return {};
   if (decode_one_rights_header(control, msg_flags, pol, out)) return {};
-  bool malformed = false;
+  fault why = fault::none;  // the first fault met: the one reported
+  const auto note = [&why](fault f) noexcept {
+    if (why == fault::none) why = f;
+  };
   bool overflow = false;
   int rights_headers = 0;
   int credential_headers = 0;
@@ -88,27 +91,29 @@ result<void> decode(std::span<const std::byte> control, int msg_flags, const pol
   while (control.size() - off >= sizeof(cmsghdr)) {
     const header_view h = read_header(control.data() + off);
     if (h.len < hdr_len) {  // cannot even hold its own header: nothing after it can be trusted
-      malformed = true;
+      note(fault::control_malformed);
       break;
     }
     const std::size_t avail = control.size() - off;
-    if (h.len > avail) malformed = true;  // some systems report the untruncated length
+    // Some systems report the untruncated length: bounded by the buffer, and still malformed.
+    if (h.len > avail) note(fault::control_malformed);
     const std::size_t data_len = (h.len > avail ? avail : h.len) - hdr_len;
     const auto data = control.subspan(off + hdr_len, data_len);
 
     if (h.level == SOL_SOCKET && h.type == SCM_RIGHTS) {
-      ++rights_headers;
-      if (!take_descriptors(data, out.fds, overflow)) malformed = true;
+      if (++rights_headers > 1) note(fault::two_rights_headers);
+      if (!take_descriptors(data, out.fds, overflow)) note(fault::control_malformed);
     } else if (h.level == SOL_SOCKET && h.type == SCM_PIDFD) {
       // A descriptor we never asked for: own it so it is closed with the rest.
       fd_list pidfd;
       (void)take_descriptors(data, pidfd, overflow);
       refuse(pol, pidfd);
-      malformed = true;
+      note(fault::unexpected_pidfd);
     } else if (h.level == SOL_SOCKET && h.type == SCM_CREDENTIALS) {
-      ++credential_headers;
+      if (++credential_headers > 1) note(fault::two_credentials_headers);
+      if (!pol.allow_credentials) note(fault::credentials_not_allowed);
       if (data_len != sizeof(ucred)) {
-        malformed = true;
+        note(fault::control_malformed);
       } else {
         ucred c{};
         std::memcpy(&c, data.data(), sizeof c);
@@ -116,7 +121,7 @@ result<void> decode(std::span<const std::byte> control, int msg_flags, const pol
         out.credentials = {c.pid, c.uid, c.gid};
       }
     } else {
-      malformed = true;  // unknown or unexpected: refused, never guessed at
+      note(fault::unexpected_control_type);  // unknown or unexpected: refused, never guessed at
     }
 
     // Advance by the aligned length, without overflow and without trusting it past the buffer.
@@ -124,19 +129,15 @@ result<void> decode(std::span<const std::byte> control, int msg_flags, const pol
     if (step < h.len || step > avail) break;
     off += step;
   }
+  if (overflow || out.fds.size() > pol.max_fds) note(fault::too_many_descriptors);
 
-  if (msg_flags & MSG_CTRUNC) {
-    refuse(pol, out.fds);
-    out.clear();
-    return errc::truncated;
-  }
-  if (malformed || overflow || rights_headers > 1 || out.fds.size() > pol.max_fds ||
-      credential_headers > 1 || (credential_headers == 1 && !pol.allow_credentials)) {
-    refuse(pol, out.fds);
-    out.clear();
-    return errc::protocol;
-  }
-  return {};
+  // A cut buffer wins over everything else: what was cut may be why the rest looks wrong.
+  if (msg_flags & MSG_CTRUNC) why = fault::control_truncated;
+  if (why == fault::none) return {};
+  refuse(pol, out.fds);
+  out.clear();
+  out.why = why;
+  return why == fault::control_truncated ? errc::truncated : errc::protocol;
 }
 
 result<std::size_t> encode(std::span<std::byte> buf, std::span<const int> fds,

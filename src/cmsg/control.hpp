@@ -10,13 +10,14 @@
 #include <span>
 
 #include "monitor/credentials.hpp"
+#include "monitor/fault.hpp"
 #include "monitor/fd_list.hpp"
 #include "monitor/result.hpp"
 
 namespace mon::cmsg {
 
 // Takes descriptors that decode() refuses; must leave the list empty. Refused descriptors come
-// from a peer, and close() of one can block for as long as the peer likes (a file on a FUSE mount
+// from a peer, and closing one can block for as long as the peer likes (a file on a FUSE mount
 // it serves), so the receiving layer gives one that never blocks (sys::discard).
 using disposer = void (*)(fd_list& refused) noexcept;
 
@@ -27,15 +28,17 @@ struct policy {
   disposer dispose = nullptr;      // where refused descriptors go; null: closed here
 };
 
-// What one recvmsg delivered, owned.
+// What one recvmsg delivered, owned; or, after a decode error, only why it was refused.
 struct control_data {
   fd_list fds;
   bool has_credentials = false;
   peer_credentials credentials{};
+  fault why = fault::none;  // set by decode() when it returns an error
   void clear() noexcept {
     fds.clear();
     has_credentials = false;
     credentials = {};
+    why = fault::none;
   }
 };
 
@@ -47,10 +50,13 @@ inline constexpr std::size_t max_space = 1200;
 
 // Decodes a control buffer as recvmsg filled it (msg_flags is recvmsg's msg_flags). First takes
 // ownership of every descriptor the buffer names (SCM_RIGHTS, SCM_PIDFD) into out or closes it,
-// then checks the policy. On error out is left empty and every descriptor went to pol.dispose:
-//   errc::truncated  MSG_CTRUNC was set;
-//   errc::protocol   malformed headers, several SCM_RIGHTS headers, more than policy.max_fds
-//                    descriptors, credentials not allowed or repeated, any other message type.
+// then checks the policy. On error every descriptor went to pol.dispose and out holds only why it
+// failed (out.why):
+//   errc::truncated  MSG_CTRUNC was set (fault::control_truncated, whatever else was wrong);
+//   errc::protocol   otherwise the first fault met walking the buffer: control_malformed,
+//                    two_rights_headers, unexpected_pidfd, unexpected_control_type,
+//                    credentials_not_allowed, two_credentials_headers; then, after the walk,
+//                    too_many_descriptors (more than policy.max_fds).
 [[nodiscard]] result<void> decode(std::span<const std::byte> control, int msg_flags,
                                   const policy& pol, control_data& out) noexcept;
 

@@ -57,7 +57,7 @@ struct limits {
 // lim.max_payload (errc::toobig), a record whose length is not the header's (errc::protocol).
 [[nodiscard]] result<header> check_record(std::span<const std::uint8_t> head,
                                           std::size_t record_len, bool data_truncated,
-                                          result<void> control_status,
-                                          std::size_t num_fds_arrived, const limits& lim) noexcept;
+                                          result<void> control_status, std::size_t num_fds_arrived,
+                                          const limits& lim) noexcept;
 
 }  // namespace mon::frame

@@ -19,7 +19,7 @@ namespace mon::frame {
 struct write_plan {
   std::array<std::span<const std::byte>, 2> pieces{};
   std::size_t count = 0;
-  bool with_fds = false;  // attach the descriptors to this write (nothing has gone out yet)
+  bool with_fds = false;  // attach the descriptors now (nothing has gone out yet)
 };
 
 class frame_writer {
@@ -41,8 +41,7 @@ class frame_writer {
   // What the next write sends; payload is the whole payload the frame was started for.
   [[nodiscard]] write_plan plan(std::span<const std::byte> payload) const noexcept {
     write_plan p;
-    if (sent_ < header_len)
-      p.pieces[p.count++] = std::as_bytes(std::span(header_)).subspan(sent_);
+    if (sent_ < header_len) p.pieces[p.count++] = std::as_bytes(std::span(header_)).subspan(sent_);
     const std::size_t off = sent_ > header_len ? sent_ - header_len : 0;
     if (payload.size() > off) p.pieces[p.count++] = payload.subspan(off);
     p.with_fds = sent_ == 0;

@@ -2,23 +2,23 @@
 // the steady state. Pure: it plans reads and is told what they brought; core/message.cc does them.
 //
 // Each read asks for the rest of the current frame's payload (straight into the caller's storage)
-// and, after it, a read-ahead area, so the next frame's header (or several small frames) arrive with
-// the same recvmsg. Descriptors then need care, because a read may span frames. The kernel ends a
-// stream read right after the first skb that carries descriptors, and a sender's descriptors ride on
-// the skb that starts with its frame's header. So the descriptors one read brings belong to the LAST
-// frame whose first byte that read brought (the binding rule, docs/PROTOCOL.md "Descriptors on
-// SOCK_STREAM"):
+// and, after it, a read-ahead area, so the next frame's header (or several small frames) arrive
+// with the same recvmsg. Descriptors then need care, because a read may span frames. The kernel
+// ends a stream read right after the first skb that carries descriptors, and a sender's descriptors
+// ride on the skb that starts with its frame's header. So the descriptors one read brings belong to
+// the LAST frame whose first byte that read brought (the binding rule, docs/PROTOCOL.md
+// "Descriptors on SOCK_STREAM"):
 //   - a frame that began in the same read before that one gets none, so if it declared some it is a
 //     protocol error;
 //   - descriptors in a read where no frame begins were attached mid-frame: that frame is a protocol
 //     error;
 //   - a hostile sender can only misplace its own descriptors, never move them onto another frame's
 //     bytes that the receiver already holds.
-// Descriptors read ahead stay owned here, bound to the stream offset where their frame begins, until
-// that frame is handed out or refused. Limits (payload size, descriptor count) are applied when a
-// frame is handed out; a refused frame is consumed whole, so the stream stays in step. Refused
-// descriptors are never closed here: they go to the disposer given at construction (core passes one
-// that cannot block on a descriptor whose close() would hang, see sys/discard.hpp).
+// Descriptors read ahead stay owned here, bound to the stream offset where their frame begins,
+// until that frame is handed out or refused. Limits (payload size, descriptor count) are applied
+// when a frame is handed out; a refused frame is consumed whole, so the stream stays in step.
+// Refused descriptors are never closed here: they go to the disposer given at construction (core
+// passes one that cannot block on a descriptor whose closing would hang, see sys/discard.hpp).
 #pragma once
 
 #include <array>
@@ -108,7 +108,7 @@ class stream_receiver {
   std::uint64_t stream_end_ = 0;  // stream offset one past the last byte read
   // The current frame's descriptors, and what went wrong with its control data.
   fd_list cur_fds_;
-  bool cur_cut_ = false;        // the kernel cut the control data of its read (MSG_CTRUNC)
+  bool cur_cut_ = false;        // the kernel cut the control data (MSG_CTRUNC)
   bool cur_misplaced_ = false;  // descriptors or bad control data mid-frame
   // Descriptors of a frame that begins later, at next_at_ (at most one such frame: a read happens
   // only while the current frame is incomplete, so everything it brings starts after it).

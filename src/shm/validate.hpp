@@ -1,5 +1,5 @@
 // mon::shm::check: may a received descriptor be mapped as shared memory? Pure: it judges the facts
-// the kernel reported about the descriptor (F_GETFL, F_GET_SEALS, fstat, fstatfs) as plain values,
+// the kernel reported about the descriptor (platform/memfd_facts.hpp) as plain values,
 // so a fuzzer and unit tests can give it any combination without a kernel. src/sys/memfd.cc gathers
 // the facts and maps only what this function approved.
 #pragma once
@@ -8,25 +8,9 @@
 #include <cstdint>
 
 #include "monitor/result.hpp"
+#include "platform/memfd_facts.hpp"
 
 namespace mon::shm {
-
-// The kernel ABI values this logic needs, spelled out so this layer includes no system header
-// (src/sys/memfd.cc checks each against <fcntl.h>, <sys/stat.h> and <linux/magic.h> at compile
-// time).
-inline constexpr std::uint32_t seal_seal = 0x1;
-inline constexpr std::uint32_t seal_shrink = 0x2;
-inline constexpr std::uint32_t seal_grow = 0x4;
-inline constexpr std::uint32_t seal_write = 0x8;
-inline constexpr std::uint32_t seal_future_write = 0x10;
-inline constexpr std::uint32_t mode_type_mask = 0170000;  // S_IFMT
-inline constexpr std::uint32_t mode_regular = 0100000;    // S_IFREG
-inline constexpr std::uint32_t access_mask = 03;          // O_ACCMODE
-inline constexpr std::uint32_t access_read_only = 00;     // O_RDONLY
-inline constexpr std::uint32_t access_write_only = 01;    // O_WRONLY
-inline constexpr std::uint32_t access_read_write = 02;    // O_RDWR
-inline constexpr std::uint32_t status_path = 010000000;   // O_PATH (x86, arm, generic ABIs)
-inline constexpr std::uint64_t tmpfs_magic = 0x01021994;  // TMPFS_MAGIC: memfd without MFD_HUGETLB
 
 // What the caller will do with the mapping.
 enum class access : unsigned char {
@@ -34,16 +18,6 @@ enum class access : unsigned char {
   read_only,   // map read-only: no one may gain write access through this descriptor (O_RDONLY,
                // or a write seal); the sender may still write through a mapping it already has
   immutable,   // map read-only, and the bytes can never change again: F_SEAL_WRITE is required
-};
-
-// The kernel's answers about one descriptor, as they came.
-struct facts {
-  std::uint32_t status_flags = 0;  // F_GETFL status flags
-  bool seals_known = false;        // F_GET_SEALS succeeded (it fails on anything but a memfd)
-  std::uint32_t seals = 0;         // its result when seals_known
-  std::uint32_t mode = 0;          // fstat st_mode
-  std::int64_t size = 0;           // fstat st_size, read AFTER F_GET_SEALS (see memfd.cc)
-  std::uint64_t fs_magic = 0;      // fstatfs f_type
 };
 
 // What the caller asks for: at least min_len bytes, a mapping of min(real size, max_len) bytes.

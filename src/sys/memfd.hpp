@@ -7,7 +7,7 @@
 
 #include "monitor/result.hpp"
 #include "monitor/unique_fd.hpp"
-#include "shm/validate.hpp"
+#include "platform/memfd_facts.hpp"
 
 namespace mon::sys {
 

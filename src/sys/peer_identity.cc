@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <climits>
 
-#include "sys/linux_compat.hpp"
+#include "platform/linux.hpp"
 #include "sys/socket.hpp"
 
 namespace mon::sys {
@@ -55,9 +55,9 @@ result<sized_answer> peer_security_label(int fd, std::span<char> out) noexcept {
   return sized_option(fd, SO_PEERSEC, out.data(), out.size());
 }
 
-// SO_PASSRIGHTS failed: ENOPROTOOPT is a kernel without it (< 6.16); EOPNOTSUPP is a kernel that has
-// it and a socket that is not AF_UNIX, which is the caller's mistake (and lets the handshake fail
-// closed on a TCP socket without asking SO_DOMAIN).
+// SO_PASSRIGHTS failed: ENOPROTOOPT is a kernel without it (< 6.16); EOPNOTSUPP is a kernel that
+// has it and a socket that is not AF_UNIX, which is the caller's mistake (and lets the handshake
+// fail closed on a TCP socket without asking SO_DOMAIN).
 error pass_rights_error(int e) noexcept {
   if (e == ENOPROTOOPT) return {errc::unsupported, e};
   if (e == EOPNOTSUPP) return {errc::invalid, e};
@@ -67,7 +67,8 @@ error pass_rights_error(int e) noexcept {
 result<bool> pass_rights(int fd) noexcept {
   int value = 0;
   socklen_t len = sizeof value;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &value, &len) != 0) return pass_rights_error(errno);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &value, &len) != 0)
+    return pass_rights_error(errno);
   return value != 0;
 }
 

@@ -9,8 +9,8 @@
 
 #include <cerrno>
 
+#include "platform/linux.hpp"
 #include "sys/discard.hpp"
-#include "sys/linux_compat.hpp"
 
 namespace mon::sys {
 
@@ -33,8 +33,8 @@ error from_errno(int e) noexcept {
   }
 }
 
-io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol,
-                  cmsg::control_data& out, int flags) noexcept {
+io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol, cmsg::control_data& out,
+                  int flags) noexcept {
   alignas(cmsghdr) std::byte control[cmsg::max_space];
   msghdr msg{};
   msg.msg_iov = iov.data();

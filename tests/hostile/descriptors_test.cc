@@ -12,8 +12,8 @@
 
 #include "hostile/hostile.hpp"
 #include "monitor/monitor.hpp"
+#include "platform/linux.hpp"  // SO_PASSPIDFD on older C library headers
 #include "support/test_support.hpp"
-#include "sys/linux_compat.hpp"  // SO_PASSPIDFD on older C library headers
 
 namespace mon {
 namespace {
