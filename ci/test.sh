@@ -21,6 +21,7 @@ run_tests() {  # preset
 
 step "dependencies" ci/deps.sh
 step "layering" ci/check-layering.sh
+step "licence: SPDX line in every source file" ci/spdx.sh --check
 
 step "release (GCC): build" configure_and_build release
 step "asan+ubsan (Clang): build" configure_and_build asan
