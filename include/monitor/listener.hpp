@@ -45,6 +45,8 @@ struct listen_options {
 //     replaced;
 //   - a socket someone listens on, or anything that is not a socket (regular file, directory,
 //     symbolic link), is left alone: errc::io with sys_errno EADDRINUSE.
+// Telling the two apart takes a connect(): a live server sees one connection that closes before
+// sending anything (its handshake ends with errc::closed).
 // The directory that holds path must not be writable by anyone you do not trust: whoever can
 // write it can remove or replace the socket whatever this call does.
 // Errors: errc::invalid (path null, empty, longer than sun_path allows, abstract without

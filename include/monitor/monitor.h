@@ -413,7 +413,8 @@ MON_API int mon_ipc_auth_server_reason(const void *state);
  * briefly), close-on-exec, prepared as mon_listener_prepare does. Returns the new descriptor
  * (>= 0, owned by the caller) or a negative error. An existing socket at path that refuses
  * connections (its server died) is replaced; a socket someone listens on, or anything that is not
- * a socket, is left alone: MON_ERR_IO with errno EADDRINUSE. The directory holding path must not
+ * a socket, is left alone: MON_ERR_IO with errno EADDRINUSE (the connect() that tells them apart
+ * reaches a live server as a connection that closes at once). The directory holding path must not
  * be writable by anyone untrusted (they could replace the socket). Errors: MON_ERR_INVALID (path
  * NULL, empty or too long for sun_path, abstract without MON_UNIX_ALLOW_ABSTRACT, bad type, mode
  * or flags), MON_ERR_NOMEM, MON_ERR_IO (errno kept).
