@@ -11,6 +11,9 @@
  * them. After MON_ERR_IO, errno holds the system error.
  *
  * The wire format is described byte by byte in docs/PROTOCOL.md.
+ *
+ * This header is plain C (C99; it also compiles cleanly as C89, C11 and C17 with -pedantic) and
+ * may be included from C++ of any version. The C++ API (the monitor/ .hpp headers) needs C++20.
  */
 #ifndef MONITOR_MONITOR_H
 #define MONITOR_MONITOR_H
