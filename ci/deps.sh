@@ -9,6 +9,7 @@ packages=(
   valgrind clang-tidy cppcheck binutils file util-linux zip python3
   dpkg-dev
   clang-format
+  systemd libsystemd-dev libglib2.0-dev
   "$@"
 )
 

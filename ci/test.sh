@@ -21,6 +21,7 @@ run_tests() {  # preset
 
 step "dependencies" ci/deps.sh
 step "layering" ci/check-layering.sh
+step "licence: SPDX line in every source file" ci/spdx.sh --check
 
 step "release (GCC): build" configure_and_build release
 step "asan+ubsan (Clang): build" configure_and_build asan
@@ -31,6 +32,7 @@ step "install tree: consumers and README examples" ci/check-install.sh "$root/re
 step "fuzz: every target 15 s under libFuzzer (corpora replay in CTest: fuzz_replay_*)" ci/fuzz-all.sh 15
 step "benchmarks: quick run (keeps the suite building and running; figures are noise)" env MONITOR_BENCH_QUICK=1 MONITOR_BENCH_NO_DEPS=1 MONITOR_BENCH_OUT="$root/bench-quick" ci/bench.sh
 step "packaging: SONAME, version files, CHANGELOG, .deb (cpack)" ci/check-package.sh "$root/release"
+step "event loops: docs/EVENT_LOOPS.md snippets (sd-event, GLib) compile and link" ci/check-event-loops.sh "$root/release"
 step "API reference: docs/API.md matches the headers" ci/gen-api-doc.py --check
 step "tsan (Clang): the whole suite, with tests/concurrency_test" ci/tsan.sh
 step "valgrind memcheck: integration and hostile suites (release build)" ci/valgrind.sh

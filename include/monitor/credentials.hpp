@@ -1,6 +1,13 @@
 // mon::peer_credentials: who is at the other end of a socket, as the kernel reports it.
 #pragma once
 
+// The C++ API needs C++20 (std::span, defaulted comparisons): CMake's monitor::monitor passes it
+// on by itself; elsewhere add -std=c++20 (pkg-config: monitor-cxx). monitor/monitor.h alone is
+// plain C (C99) and usable from C++ of any version.
+#if __cplusplus < 202002L
+#error "monitor's C++ API (monitor/*.hpp) needs C++20: compile with -std=c++20"
+#endif
+
 #include <sys/types.h>
 
 namespace mon {

@@ -11,6 +11,9 @@
  * them. After MON_ERR_IO, errno holds the system error.
  *
  * The wire format is described byte by byte in docs/PROTOCOL.md.
+ *
+ * This header is plain C (C99; it also compiles cleanly as C89, C11 and C17 with -pedantic) and
+ * may be included from C++ of any version. The C++ API (the monitor/ .hpp headers) needs C++20.
  */
 #ifndef MONITOR_MONITOR_H
 #define MONITOR_MONITOR_H
@@ -350,6 +353,135 @@ MON_API int mon_shm_fd(const mon_shm *shm);
 
 /* Unmaps the segment and closes its descriptor. NULL is a no-op. */
 MON_API void mon_shm_free(mon_shm *shm);
+
+/* ---- Several descriptors per message, deny reasons ------------------------------------------ */
+
+/*
+ * As mon_ipc_send_fd, with num_fds descriptors (0 to 253, the kernel's SCM_MAX_FD) attached to one
+ * message; fds may be NULL when num_fds is 0. The caller keeps owning every one of them. On
+ * MON_WANT_WRITE call again with the same fd, buf, fds and num_fds: the descriptors went with the
+ * first byte and are not sent twice. Errors: MON_ERR_INVALID (buf NULL, fd negative, fds NULL with
+ * num_fds > 0, num_fds > 253, a negative descriptor in fds), MON_ERR_CLOSED, MON_ERR_TOOBIG,
+ * MON_ERR_IO.
+ */
+MON_API int mon_ipc_send_fds(int fd, mon_buffer *buf, const int *fds, size_t num_fds);
+
+/*
+ * As mon_ipc_recv_fd, for messages that carry up to max_fds descriptors (more than 253 counts as
+ * 253). On MON_OK out_fds[0 .. *out_num_fds) are the received descriptors (close-on-exec, now
+ * owned by the caller, in the order they were sent) and buf holds the message's bytes. On any
+ * other result *out_num_fds is 0, out_fds is left as it was and every descriptor the kernel
+ * delivered has been closed. MON_WANT_READ keeps a partly read message in buf: call again with the
+ * same fd and buf. More than max_fds descriptors in one message is MON_ERR_PROTOCOL (all of them
+ * closed). Other errors as mon_ipc_recv_fd; also MON_ERR_INVALID for buf or out_num_fds NULL, or
+ * out_fds NULL with max_fds > 0.
+ */
+MON_API int mon_ipc_recv_fds(int fd, mon_buffer *buf, int *out_fds, size_t max_fds,
+                             size_t *out_num_fds);
+
+/* Why a server refused a client (the reason its deny message carries). */
+/* No refusal (the handshake did not end in MON_ERR_DENIED from the server). */
+#define MON_DENY_NONE 0
+/* Kernel credentials missing, or the sender is not the process that connected. */
+#define MON_DENY_CREDENTIALS 1
+/* The server's policy refused this peer. */
+#define MON_DENY_POLICY 2
+/* The server does not speak the client's protocol version. */
+#define MON_DENY_VERSION 3
+
+/*
+ * After a step returned MON_ERR_DENIED: why. Client side: the reason the server's refusal carried
+ * (MON_DENY_NONE when the client itself refused the server, see
+ * mon_ipc_auth_client_require_uid). Server side: the reason it sent. MON_DENY_NONE before any
+ * refusal; MON_ERR_INVALID for a NULL state or one of the other side.
+ */
+MON_API int mon_ipc_auth_client_reason(const void *state);
+MON_API int mon_ipc_auth_server_reason(const void *state);
+
+/* ---- Listening, connecting, accepting --------------------------------------------------------- */
+
+/* Flags for mon_unix_listen, mon_unix_connect, mon_unix_accept and mon_listen_fds (combine with
+ * |). */
+/* O_NONBLOCK on the new (or activated) socket. */
+#define MON_UNIX_NONBLOCK 0x1u
+/* A path starting with '@' names an abstract-namespace socket (the rest of the path). Refused
+ * without this flag: the kernel does no permission check on abstract sockets, so any process in
+ * the network namespace can connect to one, and any process can bind the name first and pose as
+ * the server. */
+#define MON_UNIX_ALLOW_ABSTRACT 0x2u
+
+/*
+ * Creates a listening AF_UNIX socket of type SOCK_STREAM or SOCK_SEQPACKET bound to path, with
+ * the socket file's permission bits set to mode (0 to 0777; never more open than mode, not even
+ * briefly), close-on-exec, prepared as mon_listener_prepare does. Returns the new descriptor
+ * (>= 0, owned by the caller) or a negative error. An existing socket at path that refuses
+ * connections (its server died) is replaced; a socket someone listens on, or anything that is not
+ * a socket, is left alone: MON_ERR_IO with errno EADDRINUSE (the connect() that tells them apart
+ * reaches a live server as a connection that closes at once). The directory holding path must not
+ * be writable by anyone untrusted (they could replace the socket). Errors: MON_ERR_INVALID (path
+ * NULL, empty or too long for sun_path, abstract without MON_UNIX_ALLOW_ABSTRACT, bad type, mode
+ * or flags), MON_ERR_NOMEM, MON_ERR_IO (errno kept).
+ */
+MON_API int mon_unix_listen(const char *path, int type, mode_t mode, unsigned flags);
+
+/*
+ * Connects a new close-on-exec AF_UNIX socket of type SOCK_STREAM or SOCK_SEQPACKET to path.
+ * Returns the descriptor (>= 0, owned by the caller) or a negative error: MON_ERR_INVALID (as
+ * mon_unix_listen), MON_ERR_IO (errno: ENOENT, ECONNREFUSED, EACCES, EAGAIN when a non-blocking
+ * connect finds the backlog full, ...).
+ */
+MON_API int mon_unix_connect(const char *path, int type, unsigned flags);
+
+/*
+ * Accepts a connection on listen_fd: MON_OK with *out_fd the new close-on-exec descriptor (owned
+ * by the caller; O_NONBLOCK with MON_UNIX_NONBLOCK), or MON_WANT_READ when a non-blocking listener
+ * has nothing pending (*out_fd is -1, as on every error). Errors: MON_ERR_INVALID (out_fd NULL,
+ * not a listening socket), MON_ERR_IO (errno kept; after EMFILE or ENFILE the connection is still
+ * pending, so stop polling the listener until a descriptor is freed).
+ */
+MON_API int mon_unix_accept(int listen_fd, unsigned flags, int *out_fd);
+
+/*
+ * Prepares a listening AF_UNIX SOCK_STREAM or SOCK_SEQPACKET socket for the handshake: sets
+ * SO_PASSCRED on and SO_PASSRIGHTS off, options every socket accepted from it inherits. On Linux
+ * >= 6.16 a client's descriptor sent before the server accepted the connection is then refused by
+ * the kernel (EPERM to the sender): nothing waits in the queue. Older kernels lack SO_PASSRIGHTS
+ * (ENOPROTOOPT); the call succeeds anyway, and descriptors that arrive early are closed by the
+ * library when it reads them. Connections already queued keep their options: call it before
+ * clients can connect. mon_unix_listen and mon_listen_fds call it themselves. Returns MON_OK,
+ * MON_ERR_INVALID (not an AF_UNIX stream or seqpacket socket, not listening) or MON_ERR_IO.
+ */
+MON_API int mon_listener_prepare(int listen_fd);
+
+/* The longest name LISTEN_FDNAMES may give a socket, and the most sockets mon_listen_fds takes. */
+#define MON_LISTEN_NAME_MAX 255
+#define MON_LISTEN_FDS_MAX 1024
+
+/* A listening socket passed by the service manager. */
+typedef struct {
+  int fd;                                /* 3, 4, ...: owned by the caller */
+  int type;                              /* SOCK_STREAM or SOCK_SEQPACKET */
+  char name[MON_LISTEN_NAME_MAX + 1];    /* its LISTEN_FDNAMES entry, or "unknown" */
+} mon_listen_socket;
+
+/*
+ * Socket activation without libsystemd: takes the listening sockets passed in LISTEN_PID,
+ * LISTEN_FDS and LISTEN_FDNAMES (descriptors from 3). type is SOCK_STREAM or SOCK_SEQPACKET (every
+ * socket must have it) or 0 (either). Each socket is checked to be an AF_UNIX listening socket of
+ * that type, made close-on-exec (and O_NONBLOCK with MON_UNIX_NONBLOCK) and prepared as
+ * mon_listener_prepare does. *out_num receives how many were placed in out: 0 when the variables
+ * are absent or LISTEN_PID names another process. The three variables are then removed from the
+ * environment (as sd_listen_fds(1) does), also when the call fails on what they say; they are read
+ * with secure_getenv (a set-user-ID program ignores them). Not thread-safe: it changes the
+ * environment; call it early in main(). Returns MON_OK; MON_ERR_TOOBIG when more than max_sockets
+ * were passed (nothing changed, the environment included: call again with room for
+ * MON_LISTEN_FDS_MAX);
+ * MON_ERR_INVALID (out_num NULL, out NULL with max_sockets > 0, bad type or flags, a variable that
+ * is not a number in range, names that do not match LISTEN_FDS, a descriptor that is not an
+ * AF_UNIX listening socket of the type: the descriptors are then left as they were); MON_ERR_IO.
+ */
+MON_API int mon_listen_fds(int type, unsigned flags, mon_listen_socket *out, size_t max_sockets,
+                           size_t *out_num);
 
 #ifdef __cplusplus
 }

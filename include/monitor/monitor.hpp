@@ -4,6 +4,7 @@
 #include "monitor/credentials.hpp"
 #include "monitor/fd_list.hpp"
 #include "monitor/handshake.hpp"
+#include "monitor/listener.hpp"
 #include "monitor/message.hpp"
 #include "monitor/monitor.h"
 #include "monitor/peer_info.hpp"

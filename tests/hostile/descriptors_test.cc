@@ -1,4 +1,4 @@
-// Hostile raw peers against descriptor passing (../shared/ATTACKS.md, part A), over real
+// Hostile raw peers against descriptor passing (docs/ATTACKS.md, part A), over real
 // socketpairs. Each asserts the documented error, no hang (hang_guard), and that the receiver holds
 // no descriptor it was not handed (fd_leak_check).
 #include <fcntl.h>
