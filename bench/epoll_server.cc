@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "support/hs_impls.hpp"
+#include "support/hs_secure_impls.hpp"
 
 namespace {
 
@@ -194,6 +195,7 @@ void add(int concurrency, const char* impl) {
 [[maybe_unused]] const bool registered = [] {
   for (int n : {1, 64, 1024}) {
     add<raw_server>(n, "raw");
+    add<raw_secure_server>(n, "raw_secure");
     add<mon_c_server>(n, "monitor_c");
     add<mon_cpp_server>(n, "monitor_cpp");
   }

@@ -246,12 +246,7 @@ void run_dbus_latency(benchmark::State& state, const std::string& name, bool pin
       bench::fd_bench_name(SOCK_STREAM, bench::pair_kind::thread, 1, "dbus").c_str(), run_dbus_fd)
       ->UseRealTime()
       ->MeasureProcessCPUTime();
-  for (bool pinned : {true, false}) {
-    const std::string name = bench::latency_bench_name(pinned, "dbus");
-    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
-      run_dbus_latency(st, name, pinned);
-    })->UseRealTime();
-  }
+  bench::register_latency("dbus", run_dbus_latency);
   return true;
 }();
 

@@ -150,6 +150,8 @@ class latency_samples {
 class alloc_meter {
  public:
   void start() { start_ = allocations(); }
+  // Allocations since start(), to compute several figures before the counters map allocates.
+  [[nodiscard]] double taken() const { return static_cast<double>(allocations() - start_); }
   void report(benchmark::State& state, double ops, const char* name = "allocs_per_op") {
     const double n = static_cast<double>(allocations() - start_);
     const double per_op = ops > 0 ? n / ops : 0.0;  // computed before the map insert allocates

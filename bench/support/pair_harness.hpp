@@ -5,6 +5,9 @@
 //
 // A Sender is constructed as Sender(fd, socket_type, fds) and has send(); a Receiver is
 // constructed as Receiver(fd, socket_type, num_fds) and has bool receive() (false at end of file).
+// A batch end (support/fd_batch_impls.hpp) takes the batch size as a fourth constructor argument:
+// its send() moves `batch` messages and its receive() returns how many messages it took (0 at end
+// of file). One benchmark iteration is one send(): one message, or one batch.
 // Throughput counts from the first timed send until the receiver has taken the last message.
 #pragma once
 
@@ -15,6 +18,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "support/bench_util.hpp"
@@ -33,8 +37,25 @@ inline std::string fd_bench_name(int type, pair_kind k, int nfds, const char* im
          "fd/" + impl;
 }
 
+// "<impl>_b<batch>" for a batch row: it stays in the one-at-a-time group, beside `raw`.
+inline std::string batch_impl_name(const char* impl, std::size_t batch) {
+  return std::string(impl) + "_b" + std::to_string(batch);
+}
+
+// Builds a sender or receiver, passing the batch size to the ends that take one.
+template <class End, class... Args>
+End make_end(std::size_t batch, Args... args) {
+  if constexpr (std::is_constructible_v<End, Args..., std::size_t>) {
+    return End(args..., batch);
+  } else {
+    check(batch == 1, "a one-at-a-time end cannot batch");
+    return End(args...);
+  }
+}
+
 template <class Sender, class Receiver>
-void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds) {
+void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
+                 std::size_t batch = 1) {
   auto sv = socket_pair(type);
   const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   check(devnull >= 0, "open /dev/null");
@@ -49,7 +70,7 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds) {
     if (child == 0) {
       ::close(sv[0]);
       {
-        Receiver r(sv[1], type, nfds);
+        auto r = make_end<Receiver>(batch, sv[1], type, nfds);
         while (r.receive()) {
         }
       }
@@ -60,8 +81,8 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds) {
     thread = std::thread([&] {
       std::uint64_t n = 0;
       {
-        Receiver r(sv[1], type, nfds);
-        while (r.receive()) ++n;
+        auto r = make_end<Receiver>(batch, sv[1], type, nfds);
+        while (const auto k = r.receive()) n += static_cast<std::uint64_t>(k);
       }
       received.store(n);
       ::close(sv[1]);
@@ -70,9 +91,11 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds) {
 
   alloc_meter allocs;
   clock::time_point t0;
+  // Warm-up: buffers sized, caches filled (2000 messages, whatever the batch).
+  const std::uint64_t warm_sends = (2000 + batch - 1) / batch;
   {
-    Sender s(sv[0], type, std::span<const int>(fds));
-    for (int i = 0; i < 2000; ++i) s.send();  // warm-up: buffers sized, caches filled
+    auto s = make_end<Sender>(batch, sv[0], type, std::span<const int>(fds));
+    for (std::uint64_t i = 0; i < warm_sends; ++i) s.send();
     allocs.start();
     t0 = clock::now();
     for (auto _ : state) s.send();
@@ -84,19 +107,24 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds) {
     check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "receiver process failed");
   } else {
     thread.join();
-    check(received.load() == static_cast<std::uint64_t>(state.iterations()) + 2000,
+    check(received.load() == (static_cast<std::uint64_t>(state.iterations()) + warm_sends) * batch,
           "receiver lost messages");
   }
   const double elapsed = seconds_since(t0);
   ::close(devnull);
 
-  const auto iters = static_cast<double>(state.iterations());
-  // First, before the counters map allocates. A forked receiver's allocations happen in another
+  const auto sends = static_cast<double>(state.iterations());
+  const double msgs = sends * static_cast<double>(batch);
+  // Read before the counters map allocates. A forked receiver's allocations happen in another
   // process: only the sender is counted then.
-  allocs.report(state, iters);
-  state.counters["msgs_per_s"] = iters / elapsed;
-  state.counters["fds_per_s"] = iters * nfds / elapsed;
-  state.SetItemsProcessed(state.iterations());
+  const double allocs_taken = allocs.taken();
+  state.counters["allocs_per_op"] = msgs > 0 ? allocs_taken / msgs : 0.0;
+  if (batch > 1 || std::is_constructible_v<Sender, int, int, std::span<const int>, std::size_t>)
+    state.counters["allocs_per_batch"] = sends > 0 ? allocs_taken / sends : 0.0;
+  state.counters["msgs_per_s"] = msgs / elapsed;
+  state.counters["fds_per_s"] = msgs * nfds / elapsed;
+  state.counters["batch"] = static_cast<double>(batch);
+  state.SetItemsProcessed(static_cast<std::int64_t>(msgs));
 }
 
 }  // namespace bench
