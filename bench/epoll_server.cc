@@ -171,7 +171,7 @@ void run_epoll(benchmark::State& state, int concurrency) {
   bench::alloc_meter allocs;
   {
     client_pool clients(l, concurrency);
-    for (int i = 0; i < 2 * concurrency + 100; ++i) clients.wait_one();  // warm-up
+    for (long i = 0; i < bench::warmup(2L * concurrency + 100); ++i) clients.wait_one();  // warm-up
     allocs.start();
     for (auto _ : state) clients.wait_one();
     allocs.report(state, static_cast<double>(state.iterations()), "allocs_per_hs");

@@ -41,7 +41,7 @@ void run_latency(benchmark::State& state, const std::string& name, bool pinned, 
     client(c);
     ::close(c);
   };
-  for (int i = 0; i < 200; ++i) once();  // warm-up
+  for (long i = 0; i < warmup(200); ++i) once();
 
   latency_samples samples;
   alloc_meter allocs;

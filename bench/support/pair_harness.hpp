@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <span>
 #include <string>
@@ -91,8 +92,10 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
 
   alloc_meter allocs;
   clock::time_point t0;
-  // Warm-up: buffers sized, caches filled (2000 messages, whatever the batch).
-  const std::uint64_t warm_sends = (2000 + batch - 1) / batch;
+  // Warm-up: buffers sized, caches filled: 2000 descriptors' worth of messages (at least 32),
+  // whatever the batch.
+  const auto warm_msgs = static_cast<std::uint64_t>(warmup(std::max(32, 2000 / std::max(nfds, 1))));
+  const std::uint64_t warm_sends = (warm_msgs + batch - 1) / batch;
   {
     auto s = make_end<Sender>(batch, sv[0], type, std::span<const int>(fds));
     for (std::uint64_t i = 0; i < warm_sends; ++i) s.send();
