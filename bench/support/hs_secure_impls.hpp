@@ -30,26 +30,35 @@
 
 namespace bench::hsimpl {
 
-// One recvmsg of up to 8 bytes, descriptors taken and refused, control data judged (credentials
-// left to the caller when expected): false if nothing is there yet.
-inline bool secure_read8(int fd, std::array<unsigned char, 8>& in, unsigned char* control,
-                         std::size_t control_len, fdimpl::owned_fds& fds, msghdr& msg, ssize_t& n,
-                         bool credentials_expected) {
-  iovec iov{in.data(), in.size()};
-  msg = msghdr{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = control_len;
-  do n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && errno == EAGAIN) return false;
-  check(n >= 0, "raw_secure: recvmsg");
-  // Descriptors are never welcome here; take them (closed with `fds`) before judging.
-  const bool clean = fds.take(msg, credentials_expected);
-  check(clean && fds.size() == 0, "raw_secure: descriptors or cut control data in the handshake");
-  return true;
-}
+// One read of an 8-byte handshake message: descriptors taken and refused, the control data judged
+// (credentials left to the caller when expected). The control buffer has room for credentials and
+// one stray descriptor, so either is seen, not cut.
+struct secure_read {
+  std::array<unsigned char, 8> in{};
+  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int))];
+  fdimpl::owned_fds fds;
+  msghdr msg{};
+  ssize_t n = 0;
+
+  // False if nothing is there yet (non-blocking socket).
+  bool from(int fd, bool credentials_expected) {
+    iovec iov{in.data(), in.size()};
+    msg = msghdr{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    do n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    msg.msg_iov = nullptr;  // iov dies here
+    msg.msg_iovlen = 0;
+    if (n < 0 && errno == EAGAIN) return false;
+    check(n >= 0, "raw_secure: recvmsg");
+    const bool clean = fds.take(msg, credentials_expected);
+    check(clean && fds.size() == 0, "raw_secure: descriptors or cut control data in the handshake");
+    return true;
+  }
+};
 
 class raw_secure_client {
  public:
@@ -59,13 +68,10 @@ class raw_secure_client {
       raw_send_hello(fd_);
       sent_ = true;
     }
-    std::array<unsigned char, 8> in{};
-    alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))];
-    fdimpl::owned_fds fds;
-    msghdr msg;
-    ssize_t n = 0;
-    if (!secure_read8(fd_, in, control, sizeof control, fds, msg, n, false)) return false;
-    check(n == 8 && in == accept_msg && CMSG_FIRSTHDR(&msg) == nullptr, "raw_secure client: reply");
+    secure_read r;
+    if (!r.from(fd_, false)) return false;
+    check(r.n == 8 && r.in == accept_msg && CMSG_FIRSTHDR(&r.msg) == nullptr,
+          "raw_secure client: reply");
     return true;
   }
 
@@ -93,18 +99,14 @@ class raw_secure_server {
       passcred_on_ = true;
       started_ = true;
     }
-    std::array<unsigned char, 8> in{};
-    alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int))];
-    fdimpl::owned_fds fds;
-    msghdr msg;
-    ssize_t n = 0;
-    if (!secure_read8(fd_, in, control, sizeof control, fds, msg, n, true)) return false;
-    check(n == 8 && in == hello, "raw_secure server: hello");
+    secure_read r;
+    if (!r.from(fd_, true)) return false;
+    check(r.n == 8 && r.in == hello, "raw_secure server: hello");
     // Exactly one SCM_CREDENTIALS (take() refused SCM_RIGHTS and anything cut already).
-    const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    const cmsghdr* c = CMSG_FIRSTHDR(&r.msg);
     check(c != nullptr && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
               c->cmsg_len == CMSG_LEN(sizeof(ucred)) &&
-              CMSG_NXTHDR(&msg, const_cast<cmsghdr*>(c)) == nullptr,
+              CMSG_NXTHDR(&r.msg, const_cast<cmsghdr*>(c)) == nullptr,
           "raw_secure server: credentials");
     ucred claimed{};
     std::memcpy(&claimed, CMSG_DATA(c), sizeof claimed);
