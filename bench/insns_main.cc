@@ -2,7 +2,8 @@
 // (ci/bench-insns.sh: user-space instructions) and strace (ci/bench-syscalls.sh: system calls),
 // which count deterministically on a noisy machine. The scripts run each mode twice (N and 2N) and
 // divide the difference by N, so start-up and warm-up cancel out. `monitor_insns list-modes` prints
-// every mode this build has, one per line.
+// every mode this build has, one per line; `monitor_insns check-twins` proves that the raw_secure
+// twins refuse what they claim to (bench/twin_checks.cc).
 //
 // fd modes (fd_<stream|seqpacket>_<impl>): one message (32-byte payload, 1 descriptor) sent and
 // received on the same socket pair; batch modes (<impl>_b<B>) move B messages per call, and N
@@ -21,6 +22,10 @@
 #include "support/hs_secure_impls.hpp"
 #include "support/insns_loops.hpp"
 #include "support/peers.hpp"
+
+namespace bench {
+int check_twins();  // bench/twin_checks.cc
+}  // namespace bench
 
 namespace {
 
@@ -83,8 +88,9 @@ int main(int argc, char** argv) {
     for (const auto& p : bench::peers::insns_modes()) std::puts(p.c_str());
     return 0;
   }
+  if (argc == 2 && std::string(argv[1]) == "check-twins") return bench::check_twins();
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s MODE N | list-modes\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODE N | list-modes | check-twins\n", argv[0]);
     return 2;
   }
   const std::string name = argv[1];
