@@ -51,6 +51,8 @@ run_suite() {
     --benchmark_filter="$filter" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
     --benchmark_report_aggregates_only=false --benchmark_out="$json" --benchmark_out_format=json
 }
+# A baseline is only one if it does the work it claims: the secure twins must refuse hostile input.
+step "bench: the raw_secure twins refuse bad input" "$build/bench/monitor_insns" check-twins
 step "bench: run ($reps repetitions, min time $min_time s; latency figures pinned and unpinned)" run_suite
 cp "$json" "$out/latest.json"
 syscalls="$out/syscalls-$stamp.tsv"
