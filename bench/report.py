@@ -39,11 +39,13 @@ legend (every figure is the median over repetitions; ratios compare rows of one 
   x mmsg               batch rows: against raw sendmmsg/recvmmsg with the same batch size
   cpu x raw            thread pairs: raw's process CPU time per message (both ends) over this row's; above
                        1.00x uses less CPU than raw (steadier than throughput on a busy machine)
-  allocs/op            heap allocations per message (thread pair: both ends; process pair: the sender
+  allocs/op, /hs      heap allocations per message (thread pair: both ends; process pair: the sender
                        only) or per handshake (both sides); target 0
   allocs/batch         heap allocations per batch sent (batch rows); target 0
-  calls/op             system calls per message sent + received, or per handshake with both sides and the
-                       pair's socketpair + 2 close (ci/bench-syscalls.sh, strace, one thread); - = not measured
+  calls/op, /hs        system calls per message sent + received, or per handshake with both sides and the
+                       pair's socketpair + 2 close; (cli/srv): the calls on the client's and on the
+                       server's socket, the rest being getpid/geteuid/getegid and socketpair
+                       (ci/bench-syscalls.sh, strace, one thread, exact); - = not measured
   spread               (max - min) / median over the repetitions of the row's main figure
   target               the issue's target for this row and whether this run met it
   note [n]             an outlier: its explanation is printed under the table"""
@@ -79,15 +81,25 @@ def load(path):
 
 
 def load_syscalls(path):
-    """mode -> calls per operation, from ci/bench-syscalls.sh's TSV."""
+    """mode -> (calls per operation, on side a's socket, on side b's), from ci/bench-syscalls.sh's
+    TSV (side a: the sender or client; b: the receiver or server)."""
     calls = {}
     if path and os.path.exists(path):
         with open(path) as f:
             for line in f:
                 cols = line.rstrip("\n").split("\t")
-                if len(cols) >= 2:
-                    calls[cols[0]] = float(cols[1])
+                if len(cols) >= 4:
+                    calls[cols[0]] = tuple(float(c) for c in cols[1:4])
     return calls
+
+
+def fmt_calls(calls, mode, sides=False):
+    c = calls.get(mode)
+    if c is None:
+        return "-"
+    if sides and c[1] + c[2] > 0:  # a peer on its own listener has no socket pair to split by
+        return f"{c[0]:.3g} ({c[1]:.3g}/{c[2]:.3g})"
+    return f"{c[0]:.3g}"
 
 
 def syscall_mode(group, impl):
@@ -232,7 +244,7 @@ def table_fd(groups, peers, calls, notes, verdicts):
             note = outliers(notes, group, impl, m, key, label, x_raw, cpu)
             s = spread(m, key)
             row = [f"{group}/{impl}", label, fmt(v), "-" if s is None else f"{s:.0%}",
-                   fmt_count(m.get("allocs_per_op")), fmt_count(calls.get(mode)),
+                   fmt_count(m.get("allocs_per_op")), fmt_calls(calls, mode),
                    fmt_ratio(x_raw), fmt_ratio(x_sec), fmt_ratio(cpu), tgt, note]
             for p in peers:
                 row.append(fmt_ratio(ratio(v, impls.get(p, {}).get(key))) if impl != p else "-")
@@ -265,13 +277,13 @@ def table_batch(groups, calls, notes, verdicts):
             s = spread(m, "msgs_per_s")
             rows.append([f"{group}/{impl}", fmt(v), "-" if s is None else f"{s:.0%}",
                          fmt_count(m.get("allocs_per_op")), fmt_count(m.get("allocs_per_batch")),
-                         fmt_count(calls.get(syscall_mode(group, impl))), fmt_ratio(x_raw),
+                         fmt_calls(calls, syscall_mode(group, impl)), fmt_ratio(x_raw),
                          fmt_ratio(x_mm), fmt_ratio(cpu), tgt, note])
     return render(head, rows) if rows else ""
 
 
 def table_latency(groups, peers, calls, notes, verdicts):
-    head = ["benchmark", "p50 us", "p99 us", "spread", "allocs/op", "calls/op", "x raw p50/p99",
+    head = ["benchmark", "p50 us", "p99 us", "spread", "allocs/hs", "calls/hs (cli/srv)", "x raw p50/p99",
             "x raw_secure p50/p99", "target p50/p99 <=1.05", "note"] + [f"x {p}" for p in peers]
     rows = []
     for group in sorted(g for g in groups if g.startswith("hs/latency/")):
@@ -290,7 +302,7 @@ def table_latency(groups, peers, calls, notes, verdicts):
                             None, p50, p99)
             s = spread(m, "p50_us")
             row = [f"{group}/{impl}", fmt(p50), fmt(p99), "-" if s is None else f"{s:.0%}",
-                   fmt_count(m.get("allocs_per_hs")), fmt_count(calls.get(syscall_mode(group, impl))),
+                   fmt_count(m.get("allocs_per_hs")), fmt_calls(calls, syscall_mode(group, impl), True),
                    "-" if impl == "raw" else f"{fmt_ratio(r50)}/{fmt_ratio(r99)}",
                    "-" if impl in ("raw", "raw_secure") else f"{fmt_ratio(s50)}/{fmt_ratio(s99)}",
                    tgt, note]
@@ -301,7 +313,7 @@ def table_latency(groups, peers, calls, notes, verdicts):
 
 
 def table_epoll(groups, notes):
-    head = ["benchmark", "hs/s", "server us/hs", "spread", "allocs/op", "x raw", "x raw_secure",
+    head = ["benchmark", "hs/s", "server us/hs", "spread", "allocs/hs", "x raw", "x raw_secure",
             "server cpu x raw", "note"]
     rows = []
     for group in sorted(g for g in groups if g.startswith("hs/epoll/")):
