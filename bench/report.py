@@ -39,8 +39,8 @@ legend (every figure is the median over repetitions; ratios compare rows of one 
   x mmsg               batch rows: against raw sendmmsg/recvmmsg with the same batch size
   cpu x raw            thread pairs: raw's process CPU time per message (both ends) over this row's; above
                        1.00x uses less CPU than raw (steadier than throughput on a busy machine)
-  allocs/op, /hs      heap allocations per message (thread pair: both ends; process pair: the sender
-                       only) or per handshake (both sides); target 0
+  allocs/op, /hs      heap allocations per message (both ends; a forked receiver counts its own and
+                       reports them) or per handshake (both sides); target 0
   allocs/batch         heap allocations per batch sent (batch rows); target 0
   calls/op, /hs        system calls per message sent + received, or per handshake with both sides and the
                        pair's socketpair + 2 close; (cli/srv): the calls on the client's and on the

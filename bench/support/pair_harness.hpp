@@ -62,22 +62,40 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
   check(devnull >= 0, "open /dev/null");
   std::vector<int> fds(static_cast<std::size_t>(nfds), devnull);
 
+  // Warm-up: buffers sized, caches filled: 2000 descriptors' worth of messages (at least 32),
+  // whatever the batch.
+  const auto warm_msgs = static_cast<std::uint64_t>(warmup(std::max(32, 2000 / std::max(nfds, 1))));
+  const std::uint64_t warm_sends = (warm_msgs + batch - 1) / batch;
+
   std::atomic<std::uint64_t> received{0};
   std::thread thread;
   pid_t child = -1;
+  int report[2] = {-1, -1};  // a forked receiver's allocations after its warm-up, to the parent
   if (kind == pair_kind::process) {
+    check(::pipe2(report, O_CLOEXEC) == 0, "pipe2");
     child = ::fork();
     check(child >= 0, "fork");
     if (child == 0) {
       ::close(sv[0]);
+      ::close(report[0]);
+      std::uint64_t taken = 0;
       {
         auto r = make_end<Receiver>(batch, sv[1], type, nfds);
+        for (std::uint64_t got = 0; got < warm_sends * batch;) {
+          const auto k = static_cast<std::uint64_t>(r.receive());
+          if (k == 0) break;
+          got += k;
+        }
+        const std::uint64_t before = allocations();
         while (r.receive()) {
         }
+        taken = allocations() - before;
       }
-      ::_exit(0);
+      const bool sent = ::write(report[1], &taken, sizeof taken) == sizeof taken;
+      ::_exit(sent ? 0 : 1);
     }
     ::close(sv[1]);
+    ::close(report[1]);
   } else {
     thread = std::thread([&] {
       std::uint64_t n = 0;
@@ -92,10 +110,6 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
 
   alloc_meter allocs;
   clock::time_point t0;
-  // Warm-up: buffers sized, caches filled: 2000 descriptors' worth of messages (at least 32),
-  // whatever the batch.
-  const auto warm_msgs = static_cast<std::uint64_t>(warmup(std::max(32, 2000 / std::max(nfds, 1))));
-  const std::uint64_t warm_sends = (warm_msgs + batch - 1) / batch;
   {
     auto s = make_end<Sender>(batch, sv[0], type, std::span<const int>(fds));
     for (std::uint64_t i = 0; i < warm_sends; ++i) s.send();
@@ -104,10 +118,14 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
     for (auto _ : state) s.send();
   }
   ::close(sv[0]);  // end of file ends the receiver
+  std::uint64_t receiver_allocs = 0;  // a thread receiver's are in this process's count already
   if (kind == pair_kind::process) {
     int status = 0;
     check(::waitpid(child, &status, 0) == child, "waitpid");
     check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "receiver process failed");
+    check(::read(report[0], &receiver_allocs, sizeof receiver_allocs) == sizeof receiver_allocs,
+          "receiver's allocation count");
+    ::close(report[0]);
   } else {
     thread.join();
     check(received.load() == (static_cast<std::uint64_t>(state.iterations()) + warm_sends) * batch,
@@ -118,9 +136,8 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
 
   const auto sends = static_cast<double>(state.iterations());
   const double msgs = sends * static_cast<double>(batch);
-  // Read before the counters map allocates. A forked receiver's allocations happen in another
-  // process: only the sender is counted then.
-  const double allocs_taken = allocs.taken();
+  // Both ends (a forked receiver reported its own). Read before the counters map allocates.
+  const double allocs_taken = allocs.taken() + static_cast<double>(receiver_allocs);
   state.counters["allocs_per_op"] = msgs > 0 ? allocs_taken / msgs : 0.0;
   if (batch > 1 || std::is_constructible_v<Sender, int, int, std::span<const int>, std::size_t>)
     state.counters["allocs_per_batch"] = sends > 0 ? allocs_taken / sends : 0.0;
