@@ -117,7 +117,7 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
     t0 = clock::now();
     for (auto _ : state) s.send();
   }
-  ::close(sv[0]);  // end of file ends the receiver
+  ::close(sv[0]);                     // end of file ends the receiver
   std::uint64_t receiver_allocs = 0;  // a thread receiver's are in this process's count already
   if (kind == pair_kind::process) {
     int status = 0;
