@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "support/hs_impls.hpp"
+#include "support/hs_secure_impls.hpp"
 
 namespace {
 
@@ -170,7 +171,7 @@ void run_epoll(benchmark::State& state, int concurrency) {
   bench::alloc_meter allocs;
   {
     client_pool clients(l, concurrency);
-    for (int i = 0; i < 2 * concurrency + 100; ++i) clients.wait_one();  // warm-up
+    for (long i = 0; i < bench::warmup(2L * concurrency + 100); ++i) clients.wait_one();  // warm-up
     allocs.start();
     for (auto _ : state) clients.wait_one();
     allocs.report(state, static_cast<double>(state.iterations()), "allocs_per_hs");
@@ -194,6 +195,7 @@ void add(int concurrency, const char* impl) {
 [[maybe_unused]] const bool registered = [] {
   for (int n : {1, 64, 1024}) {
     add<raw_server>(n, "raw");
+    add<raw_secure_server>(n, "raw_secure");
     add<mon_c_server>(n, "monitor_c");
     add<mon_cpp_server>(n, "monitor_cpp");
   }

@@ -5,45 +5,23 @@
 // removes the cross-CPU wake-ups that dominate an unpinned round trip on a small VM.
 //
 // Implementations (support/hs_impls.hpp): raw (one round trip with SCM_CREDENTIALS + SO_PEERCRED),
+// raw_secure (the same round trip with monitor's checks, by hand: support/hs_secure_impls.hpp),
 // peercred_floor (SO_PEERCRED alone, no hello), monitor_c (C ABI), monitor_cpp (C++ API); peers in
-// their own files register under the same names.
-#include <sys/socket.h>
-
-#include <atomic>
-#include <string>
-#include <thread>
-
+// their own files register the same way (bench::register_latency).
 #include "support/hs_impls.hpp"
+#include "support/hs_secure_impls.hpp"
 #include "support/latency_harness.hpp"
 
 namespace {
 
 using namespace bench::hsimpl;
 
-template <class C, class S>
-void add(bool pinned, const char* impl) {
-  const std::string name = bench::latency_bench_name(pinned, impl);
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
-    bench::run_latency(
-        st, name, pinned,
-        [](int fd) {
-          C c(fd);
-          (void)c.step();
-        },
-        [](int fd) {
-          S s(fd);
-          (void)s.step();
-        });
-  })->UseRealTime();
-}
-
 [[maybe_unused]] const bool registered = [] {
-  for (bool pinned : {true, false}) {
-    add<peercred_client, peercred_server>(pinned, "peercred_floor");
-    add<raw_client, raw_server>(pinned, "raw");
-    add<mon_c_client, mon_c_server>(pinned, "monitor_c");
-    add<mon_cpp_client, mon_cpp_server>(pinned, "monitor_cpp");
-  }
+  bench::register_latency_pair<peercred_client, peercred_server>("peercred_floor");
+  bench::register_latency_pair<raw_client, raw_server>("raw");
+  bench::register_latency_pair<raw_secure_client, raw_secure_server>("raw_secure");
+  bench::register_latency_pair<mon_c_client, mon_c_server>("monitor_c");
+  bench::register_latency_pair<mon_cpp_client, mon_cpp_server>("monitor_cpp");
   return true;
 }();
 

@@ -1,100 +1,108 @@
 // monitor_insns MODE N: runs N operations of one hot path in a single thread, for callgrind
-// (ci/bench-insns.sh), which counts user-space instructions deterministically on a noisy machine.
-// The script runs each mode twice (N and 2N) and divides the difference by N, so start-up and
-// warm-up cancel out.
+// (ci/bench-insns.sh: user-space instructions) and strace (ci/bench-syscalls.sh: system calls),
+// which count deterministically on a noisy machine. The scripts run each mode twice (N and 2N) and
+// divide the difference by N, so start-up and warm-up cancel out. `monitor_insns list-modes` prints
+// every mode this build has, one per line; `monitor_insns check-twins` proves that the raw_secure
+// twins refuse what they claim to (bench/twin_checks.cc).
 //
-// fd modes send one message (32-byte payload, 1 descriptor) and receive it on the same socket pair;
-// hs modes run one whole handshake on a fresh non-blocking socket pair (client hello, server,
-// client reply), creating and closing the pair as part of the operation for every implementation
-// alike.
-#include <fcntl.h>
-
+// fd modes (fd_<stream|seqpacket>_<impl>): one message (32-byte payload, 1 descriptor) sent and
+// received on the same socket pair; batch modes (<impl>_b<B>) move B messages per call, and N
+// still counts messages (a multiple of 64). hs modes (hs_<impl>): one whole handshake on a fresh
+// non-blocking socket pair (support/insns_loops.hpp).
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <functional>
 #include <string>
+#include <vector>
 
+#include "support/fd_batch_impls.hpp"
 #include "support/fd_impls.hpp"
+#include "support/fd_secure_impls.hpp"
 #include "support/hs_impls.hpp"
+#include "support/hs_secure_impls.hpp"
+#include "support/insns_loops.hpp"
 #include "support/peers.hpp"
+
+namespace bench {
+int check_twins();  // bench/twin_checks.cc
+}  // namespace bench
 
 namespace {
 
-using bench::check;
+using namespace bench::fdimpl;
+using namespace bench::hsimpl;
+
+struct mode {
+  std::string name;
+  std::function<void(long)> run;
+};
 
 template <class S, class R>
-void fd_loop(int type, long n) {
-  auto sv = bench::socket_pair(type);
-  const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const int fds[1] = {devnull};
-  {
-    S s(sv[0], type, std::span<const int>(fds));
-    R r(sv[1], type, 1);
-    for (long i = 0; i < 100 + n; ++i) {
-      s.send();
-      check(r.receive(), "receive");
-    }
+void add_fd(std::vector<mode>& out, const char* impl, bool stream_only = false) {
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
+    if (stream_only && type != SOCK_STREAM) continue;
+    out.push_back({std::string("fd_") + bench::type_name(type) + "_" + impl,
+                   [type](long n) { bench::fd_loop<S, R>(type, n); }});
   }
-  ::close(sv[0]);
-  ::close(sv[1]);
-  ::close(devnull);
+}
+
+template <class S, class R>
+void add_fd_batches(std::vector<mode>& out, const char* impl) {
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET})
+    for (std::size_t b : {1, 4, 16, 64})
+      out.push_back(
+          {std::string("fd_") + bench::type_name(type) + "_" + bench::batch_impl_name(impl, b),
+           [type, b](long n) { bench::fd_loop<S, R>(type, n, b); }});
 }
 
 template <class C, class S>
-void hs_loop(long n) {
-  for (long i = 0; i < 100 + n; ++i) {
-    auto sv = bench::socket_pair(SOCK_STREAM | SOCK_NONBLOCK);
-    {
-      C c(sv[0]);
-      S s(sv[1]);
-      check(!c.step(), "client done before the server answered");
-      check(s.step(), "server");
-      check(c.step(), "client");
-    }
-    ::close(sv[0]);
-    ::close(sv[1]);
-  }
+void add_hs(std::vector<mode>& out, const char* impl) {
+  out.push_back({std::string("hs_") + impl, [](long n) { bench::hs_loop<C, S>(n); }});
+}
+
+std::vector<mode> modes() {
+  std::vector<mode> m;
+  add_fd<raw_sender, raw_receiver>(m, "raw");
+  add_fd<raw_sender, raw_framed_receiver>(m, "raw_framed", /*stream_only=*/true);
+  add_fd<raw_sender, raw_secure_receiver>(m, "raw_secure");
+  add_fd<mon_c_sender, mon_c_receiver>(m, "monitor_c");
+  add_fd<mon_cpp_sender, mon_cpp_receiver>(m, "monitor_cpp");
+  add_fd_batches<raw_mmsg_sender, raw_mmsg_receiver>(m, "raw_mmsg");
+  // ---- monitor batch modes (issue 15): with the classes registered in bench/fd_throughput.cc,
+  //   add_fd_batches<mon_cpp_batch_sender, mon_cpp_batch_receiver>(m, "monitor_cpp_batch");
+  //   add_fd_batches<mon_c_batch_sender, mon_c_batch_receiver>(m, "monitor_c_batch");
+  add_hs<raw_client, raw_server>(m, "raw");
+  add_hs<raw_secure_client, raw_secure_server>(m, "raw_secure");
+  add_hs<peercred_client, peercred_server>(m, "peercred_floor");
+  add_hs<mon_c_client, mon_c_server>(m, "monitor_c");
+  add_hs<mon_cpp_client, mon_cpp_server>(m, "monitor_cpp");
+  return m;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace bench::fdimpl;
-  using namespace bench::hsimpl;
-  if (argc == 2 && std::string(argv[1]) == "list-peer-modes") {
-    std::puts(bench::peers::insns_modes());
+  const auto all = modes();
+  if (argc == 2 && std::string(argv[1]) == "list-modes") {
+    for (const auto& m : all) std::puts(m.name.c_str());
+    for (const auto& p : bench::peers::insns_modes()) std::puts(p.c_str());
     return 0;
   }
+  if (argc == 2 && std::string(argv[1]) == "check-twins") return bench::check_twins();
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s MODE N\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODE N | list-modes | check-twins\n", argv[0]);
     return 2;
   }
-  const std::string mode = argv[1];
+  const std::string name = argv[1];
   const long n = std::strtol(argv[2], nullptr, 10);
-  if (mode == "fd_stream_raw")
-    fd_loop<raw_sender, raw_receiver>(SOCK_STREAM, n);
-  else if (mode == "fd_stream_raw_framed")
-    fd_loop<raw_sender, raw_framed_receiver>(SOCK_STREAM, n);
-  else if (mode == "fd_stream_monitor_c")
-    fd_loop<mon_c_sender, mon_c_receiver>(SOCK_STREAM, n);
-  else if (mode == "fd_stream_monitor_cpp")
-    fd_loop<mon_cpp_sender, mon_cpp_receiver>(SOCK_STREAM, n);
-  else if (mode == "fd_seqpacket_raw")
-    fd_loop<raw_sender, raw_receiver>(SOCK_SEQPACKET, n);
-  else if (mode == "fd_seqpacket_monitor_c")
-    fd_loop<mon_c_sender, mon_c_receiver>(SOCK_SEQPACKET, n);
-  else if (mode == "fd_seqpacket_monitor_cpp")
-    fd_loop<mon_cpp_sender, mon_cpp_receiver>(SOCK_SEQPACKET, n);
-  else if (mode == "hs_peercred_floor")
-    hs_loop<peercred_client, peercred_server>(n);
-  else if (mode == "hs_raw")
-    hs_loop<raw_client, raw_server>(n);
-  else if (mode == "hs_monitor_c")
-    hs_loop<mon_c_client, mon_c_server>(n);
-  else if (mode == "hs_monitor_cpp")
-    hs_loop<mon_cpp_client, mon_cpp_server>(n);
-  else if (!bench::peers::run_insns_mode(mode, n)) {
-    std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
+  for (const auto& m : all) {
+    if (m.name == name) {
+      m.run(n);
+      return 0;
+    }
+  }
+  if (!bench::peers::run_insns_mode(name, n)) {
+    std::fprintf(stderr, "unknown mode %s\n", name.c_str());
     return 2;
   }
   return 0;

@@ -183,7 +183,7 @@ void run_dbus_fd(benchmark::State& state) {
   while (!ready.load()) std::this_thread::yield();
   check(dbus_connection_can_send_type(client, DBUS_TYPE_UNIX_FD), "dbus: no unix-fd support");
   const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  for (int i = 0; i < 2000; ++i) dbus_send_fd(client, devnull);
+  for (long i = 0; i < bench::warmup(2000); ++i) dbus_send_fd(client, devnull);
   bench::alloc_meter allocs;
   allocs.start();
   const auto t0 = bench::clock::now();
@@ -191,7 +191,7 @@ void run_dbus_fd(benchmark::State& state) {
   dbus_drop(client);
   srv.join();
   const double elapsed = bench::seconds_since(t0);
-  check(received.load() == static_cast<std::uint64_t>(state.iterations()) + 2000,
+  check(received.load() == static_cast<std::uint64_t>(state.iterations() + bench::warmup(2000)),
         "dbus lost messages");
   ::close(devnull);
   const auto iters = static_cast<double>(state.iterations());
@@ -223,7 +223,7 @@ void run_dbus_latency(benchmark::State& state, const std::string& name, bool pin
     dbus_authenticate(c);
     return c;
   };
-  for (int i = 0; i < 100; ++i) dbus_drop(once());
+  for (long i = 0; i < bench::warmup(100); ++i) dbus_drop(once());
   bench::latency_samples samples;
   bench::alloc_meter allocs;
   allocs.start();
@@ -246,12 +246,7 @@ void run_dbus_latency(benchmark::State& state, const std::string& name, bool pin
       bench::fd_bench_name(SOCK_STREAM, bench::pair_kind::thread, 1, "dbus").c_str(), run_dbus_fd)
       ->UseRealTime()
       ->MeasureProcessCPUTime();
-  for (bool pinned : {true, false}) {
-    const std::string name = bench::latency_bench_name(pinned, "dbus");
-    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
-      run_dbus_latency(st, name, pinned);
-    })->UseRealTime();
-  }
+  bench::register_latency("dbus", run_dbus_latency);
   return true;
 }();
 

@@ -12,6 +12,7 @@
 
 #include "support/fd_impls.hpp"
 #include "support/hs_impls.hpp"
+#include "support/insns_loops.hpp"
 #include "support/latency_harness.hpp"
 #include "support/pair_harness.hpp"
 #include "support/peers.hpp"
@@ -169,21 +170,7 @@ class glib_server {
           ->MeasureProcessCPUTime();
     }
   }
-  for (bool pinned : {true, false}) {
-    const std::string name = bench::latency_bench_name(pinned, "glib");
-    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
-      bench::run_latency(
-          st, name, pinned,
-          [](int fd) {
-            glib_client c(fd);
-            (void)c.step();
-          },
-          [](int fd) {
-            glib_server s(fd);
-            (void)s.step();
-          });
-    })->UseRealTime();
-  }
+  bench::register_latency_pair<glib_client, glib_server>("glib");
   return true;
 }();
 
@@ -193,20 +180,7 @@ namespace bench::peers {
 
 bool glib_insns(const std::string& mode, long n) {
   if (mode == "fd_stream_glib") {
-    auto sv = socket_pair(SOCK_STREAM);
-    const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    const int fds[1] = {devnull};
-    {
-      glib_sender s(sv[0], SOCK_STREAM, std::span<const int>(fds));
-      glib_receiver r(sv[1], SOCK_STREAM, 1);
-      for (long i = 0; i < 100 + n; ++i) {
-        s.send();
-        check(r.receive(), "glib receive");
-      }
-    }
-    ::close(sv[0]);
-    ::close(sv[1]);
-    ::close(devnull);
+    fd_loop<glib_sender, glib_receiver>(SOCK_STREAM, n);
     return true;
   }
   if (mode == "hs_glib") {

@@ -10,6 +10,7 @@ packages=(
   dpkg-dev
   clang-format
   systemd libsystemd-dev libglib2.0-dev
+  strace
   "$@"
 )
 

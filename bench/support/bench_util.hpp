@@ -90,6 +90,16 @@ struct listener {
   }
 };
 
+// Warm-up operations before a timed loop: n, or a tenth of it with MONITOR_BENCH_QUICK=1 (CI's
+// run, whose figures are noise anyway: it only has to run every benchmark, fast).
+inline long warmup(long n) {
+  static const bool quick = [] {
+    const char* q = std::getenv("MONITOR_BENCH_QUICK");
+    return q != nullptr && std::strcmp(q, "1") == 0;
+  }();
+  return quick ? std::max(1L, n / 10) : n;
+}
+
 // Pins the calling thread to one CPU (the pinned latency figures run both ends on CPU 0).
 inline void pin_to_cpu(int cpu) {
   cpu_set_t set;
@@ -150,6 +160,8 @@ class latency_samples {
 class alloc_meter {
  public:
   void start() { start_ = allocations(); }
+  // Allocations since start(), to compute several figures before the counters map allocates.
+  [[nodiscard]] double taken() const { return static_cast<double>(allocations() - start_); }
   void report(benchmark::State& state, double ops, const char* name = "allocs_per_op") {
     const double n = static_cast<double>(allocations() - start_);
     const double per_op = ops > 0 ? n / ops : 0.0;  // computed before the map insert allocates

@@ -57,20 +57,13 @@ class raw_sender {
   std::vector<unsigned char, std::allocator<unsigned char>> control_;
 };
 
-// Receives into iov; returns bytes (0 at end of file). Closes the descriptors after checking that
-// exactly `want_fds` came in one SCM_RIGHTS header and that nothing was cut.
-inline ssize_t raw_receive(int fd, iovec* iov, int iovcnt, unsigned char* control,
-                           std::size_t control_len, int want_fds, int* msg_flags = nullptr) {
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = static_cast<std::size_t>(iovcnt);
-  msg.msg_control = control;
-  msg.msg_controllen = control_len;
-  const ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  check(n >= 0, "raw recvmsg");
+// The raw twins' check of one recvmsg's control data: nothing cut, only SCM_RIGHTS; closes every
+// descriptor and returns how many came.
+inline int raw_close_rights(const msghdr& msg) {
   check((msg.msg_flags & MSG_CTRUNC) == 0, "raw recvmsg: control data cut");
   int got = 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
     check(c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS,
           "raw recvmsg: unexpected cmsg");
     const std::size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -82,6 +75,21 @@ inline ssize_t raw_receive(int fd, iovec* iov, int iovcnt, unsigned char* contro
       ++got;
     }
   }
+  return got;
+}
+
+// Receives into iov; returns bytes (0 at end of file). Closes the descriptors after checking that
+// exactly `want_fds` came in one SCM_RIGHTS header and that nothing was cut.
+inline ssize_t raw_receive(int fd, iovec* iov, int iovcnt, unsigned char* control,
+                           std::size_t control_len, int want_fds, int* msg_flags = nullptr) {
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = static_cast<std::size_t>(iovcnt);
+  msg.msg_control = control;
+  msg.msg_controllen = control_len;
+  const ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  check(n >= 0, "raw recvmsg");
+  const int got = raw_close_rights(msg);
   check(n == 0 || got == want_fds, "raw recvmsg: wrong number of descriptors");
   if (msg_flags != nullptr) *msg_flags = msg.msg_flags;
   return n;
@@ -192,6 +200,56 @@ class mon_c_receiver {
   int nfds_;
   mon_buffer* buf_;
 };
+
+#ifdef MON_BENCH_C_MULTI_FD
+// Many descriptors per message through the C ABI (mon_ipc_send_fds / mon_ipc_recv_fds): built when
+// monitor.h declares them (bench/CMakeLists.txt checks), registered in bench/fd_throughput.cc.
+class mon_c_multi_sender {
+ public:
+  mon_c_multi_sender(int fd, int /*type*/, std::span<const int> fds)
+      : fd_(fd), fds_(fds), buf_(mon_buffer_new(0)) {
+    check(buf_ != nullptr &&
+              mon_buffer_append(buf_, bench::payload().data(), bench::payload_len) == MON_OK,
+          "mon_buffer");
+  }
+  ~mon_c_multi_sender() { mon_buffer_free(buf_); }
+  mon_c_multi_sender(const mon_c_multi_sender&) = delete;
+  mon_c_multi_sender& operator=(const mon_c_multi_sender&) = delete;
+  void send() {
+    check(mon_ipc_send_fds(fd_, buf_, fds_.data(), fds_.size()) == MON_OK, "mon_ipc_send_fds");
+  }
+
+ private:
+  int fd_;
+  std::span<const int> fds_;
+  mon_buffer* buf_;
+};
+
+class mon_c_multi_receiver {
+ public:
+  mon_c_multi_receiver(int fd, int /*type*/, int nfds)
+      : fd_(fd), out_(static_cast<std::size_t>(nfds), -1), buf_(mon_buffer_new(0)) {
+    check(buf_ != nullptr, "mon_buffer_new");
+  }
+  ~mon_c_multi_receiver() { mon_buffer_free(buf_); }
+  mon_c_multi_receiver(const mon_c_multi_receiver&) = delete;
+  mon_c_multi_receiver& operator=(const mon_c_multi_receiver&) = delete;
+  bool receive() {
+    std::size_t got = 0;
+    const int rc = mon_ipc_recv_fds(fd_, buf_, out_.data(), out_.size(), &got);
+    if (rc == MON_ERR_CLOSED) return false;
+    check(rc == MON_OK && mon_buffer_len(buf_) == bench::payload_len && got == out_.size(),
+          "mon_ipc_recv_fds");
+    for (std::size_t i = 0; i < got; ++i) ::close(out_[i]);
+    return true;
+  }
+
+ private:
+  int fd_;
+  std::vector<int> out_;
+  mon_buffer* buf_;
+};
+#endif
 
 // ---- monitor, C++ API -------------------------------------------------------------------------
 

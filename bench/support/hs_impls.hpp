@@ -37,26 +37,31 @@ inline void raw_send_accept(int fd) {
   check(::send(fd, accept_msg.data(), accept_msg.size(), MSG_NOSIGNAL) == 8, "raw server: reply");
 }
 
+// The client's hello: 8 bytes with SCM_CREDENTIALS (the kernel checks what the client claims; the
+// server compares it with SO_PEERCRED).
+inline void raw_send_hello(int fd) {
+  const ucred own{::getpid(), ::geteuid(), ::getegid()};
+  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(ucred))] = {};
+  iovec iov{const_cast<unsigned char*>(hello.data()), hello.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_CREDENTIALS;
+  c->cmsg_len = CMSG_LEN(sizeof(ucred));
+  std::memcpy(CMSG_DATA(c), &own, sizeof own);
+  check(::sendmsg(fd, &msg, MSG_NOSIGNAL) == 8, "raw client: hello");
+}
+
 class raw_client {
  public:
   explicit raw_client(int fd) : fd_(fd) {}
   bool step() {
     if (!sent_) {
-      // The kernel checks what the client claims; the server compares it with SO_PEERCRED.
-      const ucred own{::getpid(), ::geteuid(), ::getegid()};
-      alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(ucred))] = {};
-      iovec iov{const_cast<unsigned char*>(hello.data()), hello.size()};
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_CREDENTIALS;
-      c->cmsg_len = CMSG_LEN(sizeof(ucred));
-      std::memcpy(CMSG_DATA(c), &own, sizeof own);
-      check(::sendmsg(fd_, &msg, MSG_NOSIGNAL) == 8, "raw client: hello");
+      raw_send_hello(fd_);
       sent_ = true;
     }
     return raw_read_accept(fd_);
@@ -132,7 +137,17 @@ class peercred_server {
   int fd_;
 };
 
-// monitor through the C ABI: one heap state per side.
+// monitor through the C ABI: one heap state per side. Steps until done (true) or until the socket
+// must become readable (false).
+inline bool mon_c_steps(int (*step)(int, void*), int fd, void* state, const char* what) {
+  for (;;) {
+    const int rc = step(fd, state);
+    if (rc == MON_OK) return true;
+    if (rc == MON_WANT_READ) return false;
+    check(rc == MON_CONTINUE, what);
+  }
+}
+
 class mon_c_client {
  public:
   explicit mon_c_client(int fd) : fd_(fd) {
@@ -142,12 +157,7 @@ class mon_c_client {
   mon_c_client(const mon_c_client&) = delete;
   mon_c_client& operator=(const mon_c_client&) = delete;
   bool step() {
-    for (;;) {
-      const int rc = mon_ipc_auth_client_step(fd_, state_);
-      if (rc == MON_OK) return true;
-      if (rc == MON_WANT_READ) return false;
-      check(rc == MON_CONTINUE, "mon_ipc_auth_client_step");
-    }
+    return mon_c_steps(mon_ipc_auth_client_step, fd_, state_, "mon_ipc_auth_client_step");
   }
 
  private:
@@ -165,12 +175,7 @@ class mon_c_server {
   mon_c_server(const mon_c_server&) = delete;
   mon_c_server& operator=(const mon_c_server&) = delete;
   bool step() {
-    for (;;) {
-      const int rc = mon_ipc_auth_server_step(fd_, state_);
-      if (rc == MON_OK) return true;
-      if (rc == MON_WANT_READ) return false;
-      check(rc == MON_CONTINUE, "mon_ipc_auth_server_step");
-    }
+    return mon_c_steps(mon_ipc_auth_server_step, fd_, state_, "mon_ipc_auth_server_step");
   }
 
  private:

@@ -41,7 +41,7 @@ void run_latency(benchmark::State& state, const std::string& name, bool pinned, 
     client(c);
     ::close(c);
   };
-  for (int i = 0; i < 200; ++i) once();  // warm-up
+  for (long i = 0; i < warmup(200); ++i) once();
 
   latency_samples samples;
   alloc_meter allocs;
@@ -60,6 +60,35 @@ void run_latency(benchmark::State& state, const std::string& name, bool pinned, 
   srv.join();
   if (pinned) unpin();
   samples.report(state, name);
+}
+
+// Registers hs/latency/pinned/<impl> and hs/latency/unpinned/<impl>, each calling
+// run(state, name, pinned): the one registration for monitor, its twins and every peer.
+template <class Run>
+void register_latency(const char* impl, Run run) {
+  for (bool pinned : {true, false}) {
+    const std::string name = latency_bench_name(pinned, impl);
+    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
+      run(st, name, pinned);
+    })->UseRealTime();
+  }
+}
+
+// The usual case: Client(fd) and Server(fd) with step(), run to the end on blocking sockets.
+template <class Client, class Server>
+void register_latency_pair(const char* impl) {
+  register_latency(impl, [](benchmark::State& st, const std::string& name, bool pinned) {
+    run_latency(
+        st, name, pinned,
+        [](int fd) {
+          Client c(fd);
+          (void)c.step();
+        },
+        [](int fd) {
+          Server s(fd);
+          (void)s.step();
+        });
+  });
 }
 
 }  // namespace bench

@@ -5,16 +5,21 @@
 //
 // A Sender is constructed as Sender(fd, socket_type, fds) and has send(); a Receiver is
 // constructed as Receiver(fd, socket_type, num_fds) and has bool receive() (false at end of file).
+// A batch end (support/fd_batch_impls.hpp) takes the batch size as a fourth constructor argument:
+// its send() moves `batch` messages and its receive() returns how many messages it took (0 at end
+// of file). One benchmark iteration is one send(): one message, or one batch.
 // Throughput counts from the first timed send until the receiver has taken the last message.
 #pragma once
 
 #include <fcntl.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <span>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "support/bench_util.hpp"
@@ -33,35 +38,70 @@ inline std::string fd_bench_name(int type, pair_kind k, int nfds, const char* im
          "fd/" + impl;
 }
 
+// "<impl>_b<batch>" for a batch row: it stays in the one-at-a-time group, beside `raw`.
+inline std::string batch_impl_name(const char* impl, std::size_t batch) {
+  return std::string(impl) + "_b" + std::to_string(batch);
+}
+
+// Builds a sender or receiver, passing the batch size to the ends that take one.
+template <class End, class... Args>
+End make_end(std::size_t batch, Args... args) {
+  if constexpr (std::is_constructible_v<End, Args..., std::size_t>) {
+    return End(args..., batch);
+  } else {
+    check(batch == 1, "a one-at-a-time end cannot batch");
+    return End(args...);
+  }
+}
+
 template <class Sender, class Receiver>
-void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds) {
+void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
+                 std::size_t batch = 1) {
   auto sv = socket_pair(type);
   const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   check(devnull >= 0, "open /dev/null");
   std::vector<int> fds(static_cast<std::size_t>(nfds), devnull);
 
+  // Warm-up: buffers sized, caches filled: 2000 descriptors' worth of messages (at least 32),
+  // whatever the batch.
+  const auto warm_msgs = static_cast<std::uint64_t>(warmup(std::max(32, 2000 / std::max(nfds, 1))));
+  const std::uint64_t warm_sends = (warm_msgs + batch - 1) / batch;
+
   std::atomic<std::uint64_t> received{0};
   std::thread thread;
   pid_t child = -1;
+  int report[2] = {-1, -1};  // a forked receiver's allocations after its warm-up, to the parent
   if (kind == pair_kind::process) {
+    check(::pipe2(report, O_CLOEXEC) == 0, "pipe2");
     child = ::fork();
     check(child >= 0, "fork");
     if (child == 0) {
       ::close(sv[0]);
+      ::close(report[0]);
+      std::uint64_t taken = 0;
       {
-        Receiver r(sv[1], type, nfds);
+        auto r = make_end<Receiver>(batch, sv[1], type, nfds);
+        for (std::uint64_t got = 0; got < warm_sends * batch;) {
+          const auto k = static_cast<std::uint64_t>(r.receive());
+          if (k == 0) break;
+          got += k;
+        }
+        const std::uint64_t before = allocations();
         while (r.receive()) {
         }
+        taken = allocations() - before;
       }
-      ::_exit(0);
+      const bool sent = ::write(report[1], &taken, sizeof taken) == sizeof taken;
+      ::_exit(sent ? 0 : 1);
     }
     ::close(sv[1]);
+    ::close(report[1]);
   } else {
     thread = std::thread([&] {
       std::uint64_t n = 0;
       {
-        Receiver r(sv[1], type, nfds);
-        while (r.receive()) ++n;
+        auto r = make_end<Receiver>(batch, sv[1], type, nfds);
+        while (const auto k = r.receive()) n += static_cast<std::uint64_t>(k);
       }
       received.store(n);
       ::close(sv[1]);
@@ -71,32 +111,40 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds) {
   alloc_meter allocs;
   clock::time_point t0;
   {
-    Sender s(sv[0], type, std::span<const int>(fds));
-    for (int i = 0; i < 2000; ++i) s.send();  // warm-up: buffers sized, caches filled
+    auto s = make_end<Sender>(batch, sv[0], type, std::span<const int>(fds));
+    for (std::uint64_t i = 0; i < warm_sends; ++i) s.send();
     allocs.start();
     t0 = clock::now();
     for (auto _ : state) s.send();
   }
-  ::close(sv[0]);  // end of file ends the receiver
+  ::close(sv[0]);                     // end of file ends the receiver
+  std::uint64_t receiver_allocs = 0;  // a thread receiver's are in this process's count already
   if (kind == pair_kind::process) {
     int status = 0;
     check(::waitpid(child, &status, 0) == child, "waitpid");
     check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "receiver process failed");
+    check(::read(report[0], &receiver_allocs, sizeof receiver_allocs) == sizeof receiver_allocs,
+          "receiver's allocation count");
+    ::close(report[0]);
   } else {
     thread.join();
-    check(received.load() == static_cast<std::uint64_t>(state.iterations()) + 2000,
+    check(received.load() == (static_cast<std::uint64_t>(state.iterations()) + warm_sends) * batch,
           "receiver lost messages");
   }
   const double elapsed = seconds_since(t0);
   ::close(devnull);
 
-  const auto iters = static_cast<double>(state.iterations());
-  // First, before the counters map allocates. A forked receiver's allocations happen in another
-  // process: only the sender is counted then.
-  allocs.report(state, iters);
-  state.counters["msgs_per_s"] = iters / elapsed;
-  state.counters["fds_per_s"] = iters * nfds / elapsed;
-  state.SetItemsProcessed(state.iterations());
+  const auto sends = static_cast<double>(state.iterations());
+  const double msgs = sends * static_cast<double>(batch);
+  // Both ends (a forked receiver reported its own). Read before the counters map allocates.
+  const double allocs_taken = allocs.taken() + static_cast<double>(receiver_allocs);
+  state.counters["allocs_per_op"] = msgs > 0 ? allocs_taken / msgs : 0.0;
+  if (batch > 1 || std::is_constructible_v<Sender, int, int, std::span<const int>, std::size_t>)
+    state.counters["allocs_per_batch"] = sends > 0 ? allocs_taken / sends : 0.0;
+  state.counters["msgs_per_s"] = msgs / elapsed;
+  state.counters["fds_per_s"] = msgs * nfds / elapsed;
+  state.counters["batch"] = static_cast<double>(batch);
+  state.SetItemsProcessed(static_cast<std::int64_t>(msgs));
 }
 
 }  // namespace bench

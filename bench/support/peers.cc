@@ -21,15 +21,15 @@ bool run_insns_mode([[maybe_unused]] const std::string& mode, [[maybe_unused]] l
   return false;
 }
 
-const char* insns_modes() {
-  return ""
+std::vector<std::string> insns_modes() {
+  return {
 #ifdef MON_BENCH_GLIB
-         " fd_stream_glib hs_glib"
+      "fd_stream_glib", "hs_glib",
 #endif
 #ifdef MON_BENCH_DBUS
-         " fd_stream_dbus hs_dbus"
+      "fd_stream_dbus", "hs_dbus",
 #endif
-      ;
+  };
 }
 
 }  // namespace bench::peers

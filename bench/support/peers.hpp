@@ -3,9 +3,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace bench::peers {
 bool run_insns_mode(const std::string& mode, long n);
-// The modes run_insns_mode knows, separated by spaces (ci/bench-insns.sh lists them).
-const char* insns_modes();
+// The modes run_insns_mode knows (monitor_insns list-modes prints them).
+std::vector<std::string> insns_modes();
 }  // namespace bench::peers
