@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   valgrind clang-tidy cppcheck binutils file util-linux zip python3
   dpkg-dev
+  unzip
   "$@"
 )
 

@@ -95,33 +95,22 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
       continue;
     }
     MON_FUZZ_CHECK(written == sizeof hello_v1);  // no reply is read before the hello is out
-    if (in.empty()) break;
-    const std::uint8_t opb = in.u8();
-    if (opb & fz::op::eof) {
-      m.on_eof();
-      MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::closed);
-      break;
-    }
-    fz::decoded_control ctl;
-    build_and_decode(opb, in, server_creds, mon::auth::client_machine::read_policy(), ledger, ctl);
-    const auto space = m.input_space();
-    MON_FUZZ_CHECK(!space.empty());
-    std::size_t n = in.u16();
-    if (n == 0xffff) {  // a glue bug: more bytes reported than there was room for
-      m.on_read(space.size() + 1, false, ctl.status, ctl.data);
-      MON_FUZZ_CHECK(m.next() == want::failed);
-      check_sticky(m);
-      return;
-    }
-    n = n == 0 ? 1 : (n > space.size() ? space.size() : n);
-    const auto chunk = in.bytes(n);
-    if (chunk.empty()) break;
-    std::memcpy(space.data(), chunk.data(), chunk.size());
-    received.insert(received.end(), chunk.begin(), chunk.end());
-    const bool clean = ctl.status.ok() && ctl.data.fds.empty() && !ctl.data.has_credentials;
-    control_always_clean = control_always_clean && clean;
-    data_cut = data_cut || ctl.data_truncated;
-    m.on_read(chunk.size(), ctl.data_truncated, ctl.status, ctl.data);
+    const auto end = fz::read_step(
+        m, in, received,
+        [&](std::uint8_t opb) {
+          fz::decoded_control ctl;
+          build_and_decode(opb, in, server_creds, mon::auth::client_machine::read_policy(), ledger,
+                           ctl);
+          return ctl;
+        },
+        [&](const fz::decoded_control& ctl) {
+          const bool clean = ctl.status.ok() && ctl.data.fds.empty() && !ctl.data.has_credentials;
+          control_always_clean = control_always_clean && clean;
+          data_cut = data_cut || ctl.data_truncated;
+        },
+        check_sticky);
+    if (end == fz::read_end::glue_bug) return;
+    if (end == fz::read_end::stopped) break;
   }
 
   const auto reply = fz::spec::parse(received);

@@ -10,6 +10,7 @@
 #include "frame_stream.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace mon::fuzz::mut {
 namespace {
@@ -251,7 +252,8 @@ void edit_frame(frame_group& g, fr_input& f, const request& req, rng& r) {
       break;
     }
     case 2: {  // payload bytes
-      bytes payload(g.data.begin() + header_len, g.data.end());
+      bytes payload(g.data.size() - header_len);
+      if (!payload.empty()) std::memcpy(payload.data(), g.data.data() + header_len, payload.size());
       mutate_bytes(payload, req, r.below(64));
       g.data.resize(header_len);
       append(g.data, payload);

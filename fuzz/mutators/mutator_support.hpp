@@ -74,7 +74,8 @@ class cursor {
   // Up to n bytes: fewer when the input runs out (as the targets' fz::input::bytes).
   bytes take(std::size_t n) {
     if (n > in_.size()) n = in_.size();
-    bytes out(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(n));
+    bytes out(n);
+    if (n) std::memcpy(out.data(), in_.data(), n);
     in_ = in_.subspan(n);
     return out;
   }
@@ -104,9 +105,8 @@ inline void append(bytes& b, std::span<const std::uint8_t> more) {
 
 // Runs the byte-level fallback on a field (a payload, a body) with room to grow by up to `grow`.
 inline void mutate_bytes(bytes& b, const request& req, std::size_t grow) {
-  if (b.empty()) b.push_back(0);  // byte mutators want at least one byte to work on
-  const std::size_t size = b.size();
-  b.resize(size + grow);
+  const std::size_t size = b.empty() ? 1 : b.size();  // byte mutators want at least one byte
+  b.resize(size + grow, 0);
   const std::size_t n = req.fallback(b.data(), size, b.size());
   b.resize(n <= b.size() ? n : b.size());
 }
