@@ -428,6 +428,25 @@ void wire_seeds() {
   }
 }
 
+// cmsg_decode: one SCM_RIGHTS header naming one descriptor more than a message may carry
+// (max_fds + 1): the decoder must refuse it and close all of them (its overflow path).
+void cmsg_edge_seeds() {
+  bytes c;
+  put_u8(c, 0);    // no MSG_CTRUNC
+  put_u8(c, 253);  // policy: the most descriptors a message may carry
+  put_u8(c, 0);    // no credentials, no round trip
+  for (int i = 0; i < 3; ++i) put_u32(c, 0);
+  const std::size_t n = mon::max_fds + 1;
+  cmsghdr h{};
+  h.cmsg_len = CMSG_LEN(n * sizeof(int));
+  h.cmsg_level = SOL_SOCKET;
+  h.cmsg_type = SCM_RIGHTS;
+  const auto* hb = reinterpret_cast<const std::uint8_t*>(&h);
+  c.insert(c.end(), hb, hb + sizeof h);
+  c.insert(c.end(), n * sizeof(int), 0);  // the harness puts a real descriptor in every slot
+  save("cmsg_decode", "rights-over-max", c);
+}
+
 // The fd-broker targets: policies and requests as the broker's README and unit tests write them
 // (no recording: these are text files and request payloads, not socket traffic).
 void broker_seeds() {
@@ -501,5 +520,6 @@ int main(int argc, char** argv) {
   socket_handshake_seeds();
   wire_seeds();
   broker_seeds();
+  cmsg_edge_seeds();
   return 0;
 }
