@@ -98,12 +98,7 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
     MON_FUZZ_CHECK(written == sizeof hello_v1);  // no reply is read before the hello is out
     const auto end = fz::read_step(
         m, in, received,
-        [&](std::uint8_t opb) {
-          fz::decoded_control ctl;
-          build_and_decode(opb, in, server_creds, mon::auth::client_machine::read_policy(), ledger,
-                           ctl);
-          return ctl;
-        },
+        fz::control_decoder(in, server_creds, mon::auth::client_machine::read_policy(), ledger),
         [&](const fz::decoded_control& ctl) {
           const bool clean = ctl.status.ok() && ctl.data.fds.empty() && !ctl.data.has_credentials;
           control_always_clean = control_always_clean && clean;

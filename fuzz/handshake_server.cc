@@ -60,12 +60,7 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
     if (w == want::read) {
       const auto end = fz::read_step(
           m, in, received,
-          [&](std::uint8_t opb) {
-            fz::decoded_control ctl;
-            build_and_decode(opb, in, kernel_peer, mon::auth::server_machine::read_policy(), ledger,
-                             ctl);
-            return ctl;
-          },
+          fz::control_decoder(in, kernel_peer, mon::auth::server_machine::read_policy(), ledger),
           [&](const fz::decoded_control& ctl) {
             if (!ctl.status || !ctl.had_creds_of_peer_only) creds_always_kernels = false;
             data_cut = data_cut || ctl.data_truncated;
