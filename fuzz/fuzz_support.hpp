@@ -153,10 +153,10 @@ std::size_t written_chunk(Machine& m, input& in, std::size_t offered, CheckStick
 
 // One read step of a handshake machine (client or server), in the targets' read-event encoding:
 // an op byte (control_spec.hpp; bit 4 end of file), the control data it describes, a u16 chunk
-// length (0 reads one byte, longer than the machine's input space is clipped, 0xffff is a glue bug
-// that reports one byte more than the space), the chunk. decode_control(opb) builds and decodes
-// the control data (a decoded_control); observe(ctl) sees it before the machine does, for the
-// target's own bookkeeping. The chunk's bytes are appended to `received`.
+// length (0 reads one byte, longer than the machine's input space is clipped; glue bugs: 0xffff
+// reports one byte more than the space, 0xfffe reports 0 bytes), the chunk. decode_control(opb)
+// builds and decodes the control data (a decoded_control); observe(ctl) sees it before the machine
+// does, for the target's own bookkeeping. The chunk's bytes are appended to `received`.
 enum class read_end {
   read,      // the machine took a chunk
   stopped,   // no more input, or end of file (checked: errc::closed)
@@ -176,9 +176,10 @@ read_end read_step(Machine& m, input& in, std::vector<std::uint8_t>& received,
   const auto space = m.input_space();
   MON_FUZZ_CHECK(!space.empty());
   std::size_t n = in.u16();
-  if (n == 0xffff) {
-    // A glue bug: more bytes reported than the machine offered room for. Refused, never read.
-    m.on_read(space.size() + 1, false, ctl.status, ctl.data);
+  if (n == 0xffff || n == 0xfffe) {
+    // A glue bug: more bytes reported than the machine offered room for, or none at all (a read
+    // of 0 bytes is end of file, never data). Refused, never read.
+    m.on_read(n == 0xffff ? space.size() + 1 : 0, false, ctl.status, ctl.data);
     MON_FUZZ_CHECK(m.next() == decltype(m.next())::failed);
     MON_FUZZ_CHECK(m.err().code == errc::invalid || m.err().code == errc::protocol ||
                    m.err().code == errc::truncated);

@@ -4,8 +4,8 @@
 // Input: u8 flags (bit 0 SOCK_SEQPACKET record mode, bit 1 the policy refuses), 12 bytes of
 // SO_PEERCRED (pid, uid, gid) as the fake kernel reports it, then events until the machine ends:
 //   want read:  an op byte (control_spec.hpp: credentials, descriptors, truncation, end of file),
-//               u16 chunk length (clipped to the space the machine offers; 0xffff: a glue bug
-//               reports one byte more than that), the chunk's bytes;
+//               u16 chunk length (clipped to the space the machine offers; glue bugs: 0xffff
+//               reports one byte more than that, 0xfffe reports 0 bytes), the chunk's bytes;
 //   want write: u8 number of bytes the socket takes (clipped; all of it once the input is used up;
 //               0: a glue bug reports one byte more than there was).
 //

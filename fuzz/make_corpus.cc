@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -447,6 +448,34 @@ void cmsg_edge_seeds() {
   save("cmsg_decode", "rights-over-max", c);
 }
 
+// Handshake glue bugs the recorded transcripts cannot show: a read reported as 0 bytes (u16
+// 0xfffe), and (client) control data decoded with a policy that let descriptors or credentials
+// through, which the machine must refuse by itself.
+void handshake_edge_seeds() {
+  const bytes accept = {'m', 'o', 'n', 'H', 1, 2, 0, 0};
+  bytes s;
+  put_u8(s, 0);
+  for (int i = 0; i < 3; ++i) put_u32(s, 1);
+  put_u8(s, 0);  // the peer's credentials
+  put_u16(s, 0xfffe);
+  save("handshake_server", "glue-zero-read", s);
+  for (const auto& [name, flags, opb] :
+       {std::tuple{"glue-zero-read", 0u, 1u}, std::tuple{"permissive-glue-fd", 8u, 0x21u},
+        std::tuple{"permissive-glue-creds", 8u, 0x00u}}) {
+    bytes c;
+    put_u8(c, flags);
+    put_u8(c, 8);  // the hello leaves in one write
+    put_u8(c, opb);
+    if (std::string(name) == "glue-zero-read") {
+      put_u16(c, 0xfffe);
+    } else {
+      put_u16(c, static_cast<unsigned>(accept.size()));
+      put(c, accept);
+    }
+    save("handshake_client", name, c);
+  }
+}
+
 // The fd-broker targets: policies and requests as the broker's README and unit tests write them
 // (no recording: these are text files and request payloads, not socket traffic).
 void broker_seeds() {
@@ -521,5 +550,6 @@ int main(int argc, char** argv) {
   wire_seeds();
   broker_seeds();
   cmsg_edge_seeds();
+  handshake_edge_seeds();
   return 0;
 }

@@ -29,7 +29,7 @@ bool decode_read(cursor& c, std::size_t space, hs_read& r) {
   if ((r.op & creds_mask) == creds_other && !c.exact(12, r.other)) return c = save, false;
   if ((r.op & op_extra) && !c.u8(r.extra)) return c = save, false;
   if (!c.u16(r.len)) return c = save, false;
-  if (r.len == 0xffff) return true;
+  if (r.is_glue_bug()) return true;
   const std::size_t n = r.len == 0 ? 1 : (r.len > space ? space : r.len);
   r.data = c.take(n);
   if (r.data.empty()) return c = save, false;
@@ -253,7 +253,7 @@ void insert_terminal(hs_input& h, rng& r) {
     t.op = op_eof;
   } else {
     t.op = default_op(h);
-    t.len = 0xffff;
+    t.len = r.one_in(2) ? 0xffff : 0xfffe;
   }
   const std::size_t at = r.below(h.reads.size() + 1);
   h.reads.erase(h.reads.begin() + static_cast<std::ptrdiff_t>(at), h.reads.end());
@@ -297,7 +297,7 @@ std::size_t mutate(const request& req, bool server) {
         insert_terminal(h, r);
         break;
       case 6:
-        h.flags ^= static_cast<std::uint8_t>(1u << r.below(server ? 2 : 3));
+        h.flags ^= static_cast<std::uint8_t>(1u << r.below(server ? 2 : 4));
         if (!server) {  // keep the mutual-authentication fields in step with bit 1
           if (h.flags & 2) {
             h.prefix.resize(16, 0);

@@ -13,10 +13,12 @@ struct hs_read {
   std::uint8_t op = 0;
   bytes other;             // 12 credential bytes when (op & 3) == 2
   std::uint8_t extra = 0;  // the extra header's kind byte when op & 0x80
-  std::uint16_t len = 0;   // as encoded: 0 reads 1 byte, 0xffff is a glue bug with no bytes
+  std::uint16_t len = 0;   // as encoded: 0 reads 1 byte, 0xffff and 0xfffe are glue bugs
   bytes data;              // the bytes the target takes for this read
   [[nodiscard]] bool is_eof() const noexcept { return (op & 0x10) != 0; }
-  [[nodiscard]] bool is_glue_bug() const noexcept { return !is_eof() && len == 0xffff; }
+  [[nodiscard]] bool is_glue_bug() const noexcept {
+    return !is_eof() && (len == 0xffff || len == 0xfffe);
+  }
   [[nodiscard]] bool has_data() const noexcept { return !is_eof() && !is_glue_bug(); }
 };
 
