@@ -5,6 +5,10 @@
 # AFL++'s libFuzzer driver (/usr/lib/afl/libAFLDriver.a), persistent mode, shared-memory input;
 # AFL_USE_ASAN/AFL_USE_UBSAN add the sanitizers. Build: $MONITOR_BUILD_ROOT/fuzz-afl; findings:
 # $MONITOR_BUILD_ROOT/fuzz-afl-out/TARGET/default/{crashes,hangs}. Fails if AFL++ found a crash.
+# A target with a structure-aware mutator (fuzz/mutators/) gets it through AFL++'s custom mutator
+# interface: libafl_mutator_TARGET.so, built plain (no AFL instrumentation, no sanitizer) in
+# $MONITOR_BUILD_ROOT/fuzz-afl-mutators and passed in AFL_CUSTOM_MUTATOR_LIBRARY; AFL++ runs its
+# own stages too. MONITOR_AFL_NO_MUTATOR=1 leaves it out.
 # MONITOR_FUZZ_NO_BUILD=1 skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +25,18 @@ if [ -z "${MONITOR_FUZZ_NO_BUILD:-}" ]; then
     -DMONITOR_FUZZ_ENGINE=-fsanitize=fuzzer -DMONITOR_BUILD_TESTS=OFF -DMONITOR_BUILD_EXAMPLES=OFF \
     -DMONITOR_HARDEN=OFF -DMONITOR_WERROR=OFF >/dev/null
   AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_QUIET=1 cmake --build "$dir" -j2 --target "fuzz_$target"
+fi
+
+mutator_dir="$root/fuzz-afl-mutators"
+mutator="$mutator_dir/fuzz/libafl_mutator_$target.so"
+if [ -z "${MONITOR_AFL_NO_MUTATOR:-}" ] && grep -q "^set(_mon_mutator_$target " fuzz/CMakeLists.txt; then
+  if [ -z "${MONITOR_FUZZ_NO_BUILD:-}" ]; then
+    cmake -S . -B "$mutator_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+      -DCMAKE_C_COMPILER=clang -DMONITOR_BUILD_FUZZERS=ON -DMONITOR_FUZZ_AFL_MUTATORS=ON \
+      -DMONITOR_BUILD_TESTS=OFF -DMONITOR_BUILD_EXAMPLES=OFF -DMONITOR_HARDEN=OFF >/dev/null
+    cmake --build "$mutator_dir" -j2 --target "afl_mutator_$target"
+  fi
+  export AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$mutator"
 fi
 
 out="$root/fuzz-afl-out/$target"

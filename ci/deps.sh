@@ -11,6 +11,7 @@ packages=(
   clang-format
   systemd libsystemd-dev libglib2.0-dev
   strace
+  unzip
   "$@"
 )
 

@@ -30,6 +30,7 @@ step "install tree: consumers and README examples" ci/check-install.sh "$root/re
 
 # --- Steps of the fuzzing, hardening, benchmark and example work go here, one line each. ---
 step "fuzz: every target 15 s under libFuzzer (corpora replay in CTest: fuzz_replay_*)" ci/fuzz-all.sh 15
+step "fuzz: OSS-Fuzz/ClusterFuzzLite build rehearsal (address, undefined) and seed replay" ci/oss-fuzz-rehearse.sh
 step "benchmarks: quick run (keeps the suite building and running; figures are noise)" env MONITOR_BENCH_QUICK=1 MONITOR_BENCH_NO_DEPS=1 MONITOR_BENCH_OUT="$root/bench-quick" ci/bench.sh
 step "packaging: SONAME, version files, CHANGELOG, .deb (cpack)" ci/check-package.sh "$root/release"
 step "event loops: docs/EVENT_LOOPS.md snippets (sd-event, GLib) compile and link" ci/check-event-loops.sh "$root/release"

@@ -95,6 +95,9 @@ void round_trip(std::size_t num_fds, bool with_creds, const mon::peer_credential
   alignas(cmsghdr) std::byte buf[mon::cmsg::max_space];
   const std::size_t need = mon::cmsg::receive_space(num_fds, with_creds);
   MON_FUZZ_CHECK(need <= sizeof buf);
+  // Asked for more than a message may carry, it still fits the stack buffers (max_space).
+  MON_FUZZ_CHECK(mon::cmsg::receive_space(mon::max_fds + 1 + num_fds, with_creds) <=
+                 mon::cmsg::max_space);
   const auto len =
       mon::cmsg::encode(std::span<std::byte>(buf, need), fds, with_creds ? &creds : nullptr);
   MON_FUZZ_CHECK(len.ok() && len.value() <= need);

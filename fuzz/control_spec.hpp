@@ -91,4 +91,15 @@ inline void build_and_decode(std::uint8_t opb, input& in, const peer_credentials
   if (!out.status) MON_FUZZ_CHECK(out.data.fds.empty() && !out.data.has_credentials);
 }
 
+// The decode_control step of fuzz_support.hpp read_step: each read's control data as its op byte
+// describes it, decoded with pol (the machine's read_policy()) against the fake kernel's `peer`.
+inline auto control_decoder(input& in, const peer_credentials& peer, cmsg::policy pol,
+                            fd_ledger& ledger) {
+  return [&in, peer, pol, &ledger](std::uint8_t opb) {
+    decoded_control ctl;
+    build_and_decode(opb, in, peer, pol, ledger, ctl);
+    return ctl;
+  };
+}
+
 }  // namespace mon::fuzz

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -148,6 +149,51 @@ std::size_t written_chunk(Machine& m, input& in, std::size_t offered, CheckStick
     return 0;
   }
   return n > offered ? offered : n;
+}
+
+// One read step of a handshake machine (client or server), in the targets' read-event encoding:
+// an op byte (control_spec.hpp; bit 4 end of file), the control data it describes, a u16 chunk
+// length (0 reads one byte, longer than the machine's input space is clipped; glue bugs: 0xffff
+// reports one byte more than the space, 0xfffe reports 0 bytes), the chunk. decode_control(opb)
+// builds and decodes the control data (a decoded_control); observe(ctl) sees it before the machine
+// does, for the target's own bookkeeping. The chunk's bytes are appended to `received`.
+enum class read_end {
+  read,      // the machine took a chunk
+  stopped,   // no more input, or end of file (checked: errc::closed)
+  glue_bug,  // refused (checked, with check_sticky): the run is over
+};
+template <class Machine, class DecodeControl, class Observe, class CheckSticky>
+read_end read_step(Machine& m, input& in, std::vector<std::uint8_t>& received,
+                   DecodeControl decode_control, Observe observe, CheckSticky check_sticky) {
+  if (in.empty()) return read_end::stopped;
+  const std::uint8_t opb = in.u8();
+  if (opb & 0x10) {  // control_spec.hpp op::eof
+    m.on_eof();
+    MON_FUZZ_CHECK(m.next() == decltype(m.next())::failed && m.err().code == errc::closed);
+    return read_end::stopped;
+  }
+  auto ctl = decode_control(opb);
+  const auto space = m.input_space();
+  MON_FUZZ_CHECK(!space.empty());
+  std::size_t n = in.u16();
+  if (n == 0xffff || n == 0xfffe) {
+    // A glue bug: more bytes reported than the machine offered room for, or none at all (a read
+    // of 0 bytes is end of file, never data). Refused, never read.
+    m.on_read(n == 0xffff ? space.size() + 1 : 0, false, ctl.status, ctl.data);
+    MON_FUZZ_CHECK(m.next() == decltype(m.next())::failed);
+    MON_FUZZ_CHECK(m.err().code == errc::invalid || m.err().code == errc::protocol ||
+                   m.err().code == errc::truncated);
+    check_sticky(m);
+    return read_end::glue_bug;
+  }
+  n = n == 0 ? 1 : (n > space.size() ? space.size() : n);
+  const auto chunk = in.bytes(n);
+  if (chunk.empty()) return read_end::stopped;
+  std::memcpy(space.data(), chunk.data(), chunk.size());
+  received.insert(received.end(), chunk.begin(), chunk.end());
+  observe(ctl);
+  m.on_read(chunk.size(), ctl.data_truncated, ctl.status, ctl.data);
+  return read_end::read;
 }
 
 }  // namespace mon::fuzz

@@ -3,17 +3,21 @@
 //
 // Input: u8 flags (bit 0 SOCK_SEQPACKET record mode; bit 1 mutual authentication first: 12 bytes
 // of the server's SO_PEERCRED and a u32 required uid follow; bit 2 the same check asked again
-// once the hello started, which is a misuse), then events until the machine ends:
+// once the hello started, which is a misuse; bit 3 the glue decodes control data with a permissive
+// policy, up to 3 descriptors and credentials, instead of read_policy()), then events until the
+// machine ends:
 //   want write: u8 number of bytes the socket takes (clipped; all of it once the input is used up;
 //               0: a glue bug reports one byte more than there was);
-//   want read:  an op byte (control_spec.hpp), u16 chunk length (clipped; 0xffff: a glue bug
-//               reports one byte more than there was room for), the chunk's bytes.
+//   want read:  an op byte (control_spec.hpp), u16 chunk length (clipped; glue bugs: 0xffff
+//               reports one byte more than there was room for, 0xfffe reports 0 bytes), the
+//               chunk's bytes.
 //
 // Properties: the hello is exactly the 8 bytes docs/PROTOCOL.md gives; the client is done only
 // after a reply docs/PROTOCOL.md calls a valid accept, with no control data at all on any read; a
 // deny ends in errc::denied with the reason it carried; a server whose uid is not the required one
-// gets no hello at all; every failure is sticky; every descriptor the control data carried is
-// closed.
+// gets no hello at all; a glue that lets descriptors or credentials through its decode still
+// gets no further than a protocol error; every failure is sticky; every descriptor the control data
+// carried is closed.
 #include <cstring>
 #include <vector>
 
@@ -63,12 +67,17 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
       // Refused by us before a byte left: nothing to write, no reason from the server.
       MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::denied);
       MON_FUZZ_CHECK(m.reason() == mon::deny_reason::none);
+      MON_FUZZ_CHECK(m.hello_started());  // "moved past writing it": too late to verify again
       check_sticky(m);
       return;
     }
     MON_FUZZ_CHECK(m.next() == want::write && !m.hello_started());
   }
   bool misuse_pending = (flags & 4) != 0;
+  // A glue bug: decoding with a policy that lets descriptors and credentials through. The machine
+  // must refuse them itself (checked below: done only with clean control data on every read).
+  const mon::cmsg::policy policy =
+      flags & 8 ? mon::cmsg::policy{3, true} : mon::auth::client_machine::read_policy();
 
   std::vector<std::uint8_t> received;
   std::size_t written = 0;
@@ -95,33 +104,16 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
       continue;
     }
     MON_FUZZ_CHECK(written == sizeof hello_v1);  // no reply is read before the hello is out
-    if (in.empty()) break;
-    const std::uint8_t opb = in.u8();
-    if (opb & fz::op::eof) {
-      m.on_eof();
-      MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::closed);
-      break;
-    }
-    fz::decoded_control ctl;
-    build_and_decode(opb, in, server_creds, mon::auth::client_machine::read_policy(), ledger, ctl);
-    const auto space = m.input_space();
-    MON_FUZZ_CHECK(!space.empty());
-    std::size_t n = in.u16();
-    if (n == 0xffff) {  // a glue bug: more bytes reported than there was room for
-      m.on_read(space.size() + 1, false, ctl.status, ctl.data);
-      MON_FUZZ_CHECK(m.next() == want::failed);
-      check_sticky(m);
-      return;
-    }
-    n = n == 0 ? 1 : (n > space.size() ? space.size() : n);
-    const auto chunk = in.bytes(n);
-    if (chunk.empty()) break;
-    std::memcpy(space.data(), chunk.data(), chunk.size());
-    received.insert(received.end(), chunk.begin(), chunk.end());
-    const bool clean = ctl.status.ok() && ctl.data.fds.empty() && !ctl.data.has_credentials;
-    control_always_clean = control_always_clean && clean;
-    data_cut = data_cut || ctl.data_truncated;
-    m.on_read(chunk.size(), ctl.data_truncated, ctl.status, ctl.data);
+    const auto end = fz::read_step(
+        m, in, received, fz::control_decoder(in, server_creds, policy, ledger),
+        [&](const fz::decoded_control& ctl) {
+          const bool clean = ctl.status.ok() && ctl.data.fds.empty() && !ctl.data.has_credentials;
+          control_always_clean = control_always_clean && clean;
+          data_cut = data_cut || ctl.data_truncated;
+        },
+        check_sticky);
+    if (end == fz::read_end::glue_bug) return;
+    if (end == fz::read_end::stopped) break;
   }
 
   const auto reply = fz::spec::parse(received);

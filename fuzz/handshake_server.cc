@@ -4,8 +4,8 @@
 // Input: u8 flags (bit 0 SOCK_SEQPACKET record mode, bit 1 the policy refuses), 12 bytes of
 // SO_PEERCRED (pid, uid, gid) as the fake kernel reports it, then events until the machine ends:
 //   want read:  an op byte (control_spec.hpp: credentials, descriptors, truncation, end of file),
-//               u16 chunk length (clipped to the space the machine offers; 0xffff: a glue bug
-//               reports one byte more than that), the chunk's bytes;
+//               u16 chunk length (clipped to the space the machine offers; glue bugs: 0xffff
+//               reports one byte more than that, 0xfffe reports 0 bytes), the chunk's bytes;
 //   want write: u8 number of bytes the socket takes (clipped; all of it once the input is used up;
 //               0: a glue bug reports one byte more than there was).
 //
@@ -58,35 +58,16 @@ void run(fz::input& in, fz::fd_ledger& ledger) {
     const want w = m.next();
     if (w == want::done || w == want::failed) break;
     if (w == want::read) {
-      if (in.empty()) break;
-      const std::uint8_t opb = in.u8();
-      if (opb & fz::op::eof) {
-        m.on_eof();
-        MON_FUZZ_CHECK(m.next() == want::failed && m.err().code == errc::closed);
-        break;
-      }
-      fz::decoded_control ctl;
-      build_and_decode(opb, in, kernel_peer, mon::auth::server_machine::read_policy(), ledger, ctl);
-      const auto space = m.input_space();
-      MON_FUZZ_CHECK(!space.empty());
-      std::size_t n = in.u16();
-      if (n == 0xffff) {
-        // A glue bug: more bytes reported than the machine offered room for. Refused, never read.
-        m.on_read(space.size() + 1, false, ctl.status, ctl.data);
-        MON_FUZZ_CHECK(m.next() == want::failed);
-        MON_FUZZ_CHECK(m.err().code == errc::invalid || m.err().code == errc::protocol ||
-                       m.err().code == errc::truncated);
-        check_sticky(m);
-        return;
-      }
-      n = n == 0 ? 1 : (n > space.size() ? space.size() : n);
-      const auto chunk = in.bytes(n);
-      if (chunk.empty()) break;
-      std::memcpy(space.data(), chunk.data(), chunk.size());
-      received.insert(received.end(), chunk.begin(), chunk.end());
-      if (!ctl.status || !ctl.had_creds_of_peer_only) creds_always_kernels = false;
-      data_cut = data_cut || ctl.data_truncated;
-      m.on_read(chunk.size(), ctl.data_truncated, ctl.status, ctl.data);
+      const auto end = fz::read_step(
+          m, in, received,
+          fz::control_decoder(in, kernel_peer, mon::auth::server_machine::read_policy(), ledger),
+          [&](const fz::decoded_control& ctl) {
+            if (!ctl.status || !ctl.had_creds_of_peer_only) creds_always_kernels = false;
+            data_cut = data_cut || ctl.data_truncated;
+          },
+          check_sticky);
+      if (end == fz::read_end::glue_bug) return;
+      if (end == fz::read_end::stopped) break;
     } else if (w == want::decide) {
       // Verified means: a valid version-1 hello, whole, every piece with the kernel's credentials.
       MON_FUZZ_CHECK(fz::spec::parse(received).kind == fz::spec::msg::hello);

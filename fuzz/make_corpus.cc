@@ -18,6 +18,8 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "cmsg/control.hpp"
@@ -427,6 +429,113 @@ void wire_seeds() {
   }
 }
 
+// cmsg_decode: one SCM_RIGHTS header naming one descriptor more than a message may carry
+// (max_fds + 1): the decoder must refuse it and close all of them (its overflow path).
+void cmsg_edge_seeds() {
+  bytes c;
+  put_u8(c, 0);    // no MSG_CTRUNC
+  put_u8(c, 253);  // policy: the most descriptors a message may carry
+  put_u8(c, 0);    // no credentials, no round trip
+  for (int i = 0; i < 3; ++i) put_u32(c, 0);
+  const std::size_t n = mon::max_fds + 1;
+  cmsghdr h{};
+  h.cmsg_len = CMSG_LEN(n * sizeof(int));
+  h.cmsg_level = SOL_SOCKET;
+  h.cmsg_type = SCM_RIGHTS;
+  const auto* hb = reinterpret_cast<const std::uint8_t*>(&h);
+  c.insert(c.end(), hb, hb + sizeof h);
+  c.insert(c.end(), n * sizeof(int), 0);  // the harness puts a real descriptor in every slot
+  save("cmsg_decode", "rights-over-max", c);
+}
+
+// Handshake glue bugs the recorded transcripts cannot show: a read reported as 0 bytes (u16
+// 0xfffe), and (client) control data decoded with a policy that let descriptors or credentials
+// through, which the machine must refuse by itself.
+void handshake_edge_seeds() {
+  const bytes accept = {'m', 'o', 'n', 'H', 1, 2, 0, 0};
+  bytes s;
+  put_u8(s, 0);
+  for (int i = 0; i < 3; ++i) put_u32(s, 1);
+  put_u8(s, 0);  // the peer's credentials
+  put_u16(s, 0xfffe);
+  save("handshake_server", "glue-zero-read", s);
+  for (const auto& [name, flags, opb] :
+       {std::tuple{"glue-zero-read", 0u, 1u}, std::tuple{"permissive-glue-fd", 8u, 0x21u},
+        std::tuple{"permissive-glue-creds", 8u, 0x00u}}) {
+    bytes c;
+    put_u8(c, flags);
+    put_u8(c, 8);  // the hello leaves in one write
+    put_u8(c, opb);
+    if (std::string(name) == "glue-zero-read") {
+      put_u16(c, 0xfffe);
+    } else {
+      put_u16(c, static_cast<unsigned>(accept.size()));
+      put(c, accept);
+    }
+    save("handshake_client", name, c);
+  }
+}
+
+// The fd-broker targets: policies and requests as the broker's README and unit tests write them
+// (no recording: these are text files and request payloads, not socket traffic).
+void broker_seeds() {
+  const std::vector<std::pair<const char*, std::string>> policies = {
+      {"readme", "# who may open what\nallow uid=65534 /srv/public/\nallow gid=100 /data/f.txt\n"},
+      {"tabs", "allow\tuid=0\t/\n\n# end"},
+      {"id-limits", "allow uid=4294967294 /a/\nallow gid=0 /b\n"},
+      {"bad-id", "allow uid=4294967295 /a/\n"},
+      {"bad-path", "allow uid=1 /a/../b/\n"},
+      {"trailing-blank", "allow uid=1 /a/ \n"},
+      {"control", "allow uid=1 /a\r\n"},
+      {"no-allow", "deny uid=1 /a/\n"},
+  };
+  for (const auto& [name, text] : policies)
+    save("broker_policy", name, bytes(text.begin(), text.end()));
+
+  // broker_request: uid, gid, groups, policy, then requests (u16 length, op, path).
+  const std::string policy =
+      "allow uid=1000 /srv/public/\nallow gid=100 /data/f.txt\nallow gid=7 /\n";
+  struct req_seed {
+    const char* name;
+    std::uint32_t uid, gid;
+    std::vector<std::uint32_t> groups;
+    std::vector<std::string> requests;
+  };
+  const std::vector<req_seed> seeds = {
+      {"dir-grant",
+       1000,
+       1000,
+       {},
+       {"\x01/srv/public/a.txt", "\x01/srv/public/", "\x01/srv/publicx"}},
+      {"file-grant-by-group",
+       5,
+       5,
+       {100},
+       {"\x01/data/f.txt", "\x01/data/g.txt", "\x01/data/f.txt/"}},
+      {"root-grant", 9, 7, {}, {"\x01/etc/shadow", "\x01/", "\x01//etc"}},
+      {"unclean",
+       1000,
+       1000,
+       {},
+       {"\x01/srv/public/../x", "\x01/srv/public/./x", "\x01srv", "\x02/srv/public/a"}},
+      {"denied", 1, 1, {2, 3}, {"\x01/srv/public/a", std::string("\x01/srv/public/a\0b", 16)}},
+  };
+  for (const auto& s : seeds) {
+    bytes b;
+    put_u32(b, s.uid);
+    put_u32(b, s.gid);
+    put_u8(b, static_cast<unsigned>(s.groups.size()));
+    for (auto g : s.groups) put_u32(b, g);
+    put_u16(b, static_cast<unsigned>(policy.size()));
+    b.insert(b.end(), policy.begin(), policy.end());
+    for (const auto& r : s.requests) {
+      put_u16(b, static_cast<unsigned>(r.size()));
+      b.insert(b.end(), r.begin(), r.end());
+    }
+    save("broker_request", s.name, b);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -439,5 +548,8 @@ int main(int argc, char** argv) {
   frame_seeds();
   socket_handshake_seeds();
   wire_seeds();
+  broker_seeds();
+  cmsg_edge_seeds();
+  handshake_edge_seeds();
   return 0;
 }
