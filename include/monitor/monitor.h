@@ -351,6 +351,31 @@ MON_API int mon_shm_fd(const mon_shm *shm);
 /* Unmaps the segment and closes its descriptor. NULL is a no-op. */
 MON_API void mon_shm_free(mon_shm *shm);
 
+/* ---- Refused descriptors ---------------------------------------------------------------------- */
+
+/*
+ * Every descriptor a peer sends is handed to the caller or disposed of; none stays open unseen.
+ * "Disposed of" is not a plain close() on the caller's thread: close() of a file on a FUSE (or hung
+ * NFS) mount served by the peer waits, uninterruptibly, for that file system's answer, so a
+ * non-blocking receive or handshake step that closed a refused descriptor inline could block
+ * forever (SECURITY.md, "A peer's descriptors are attack surface"). Refused descriptors (wrong
+ * count, unexpected control data, a kind the receiver does not take, a failed shared-memory check,
+ * descriptors during the handshake) go to the refused-descriptor handler instead.
+ *
+ * Installs fn as that handler for the whole process (the one piece of global state of the library);
+ * fn == NULL restores the default. fn receives each refused descriptor with context, OWNS it from
+ * then on and must close it eventually, on a thread that may block (a worker thread); fn itself
+ * runs inside the library call that refused the descriptor, so it must return quickly, must not
+ * block and must not call back into the library with the same object. Thread-safe; a call in
+ * progress on another thread may still use the previous handler and context after this returns.
+ *
+ * The default hands refused descriptors to up to 4 detached closer threads of the library (started
+ * on the first refusal, all signals blocked), which close them; a closer stalled by a hostile file
+ * system stays stalled and the next refusal starts another. Where no closer can take them (thread
+ * creation refused, or 4 closers stalled with a full queue), they are closed inline.
+ */
+MON_API void mon_set_refused_fd_handler(void (*fn)(int fd, void *context), void *context);
+
 #ifdef __cplusplus
 }
 #endif

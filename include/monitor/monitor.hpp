@@ -8,6 +8,7 @@
 #include "monitor/monitor.h"
 #include "monitor/peer_info.hpp"
 #include "monitor/receive_filter.hpp"
+#include "monitor/refused_fds.hpp"
 #include "monitor/result.hpp"
 #include "monitor/shm.hpp"
 #include "monitor/unique_fd.hpp"
