@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A non-blocking server on an epoll loop (its own thread) authenticates clients that keep N
 // connections in flight (the benchmark thread, also on epoll). Each iteration is one completed
 // handshake: handshakes/s is items_per_second. The clients are the same raw code for every server

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Descriptor-passing throughput: monitor (C ABI and C++ API) against the raw sendmsg/recvmsg twins
 // of support/fd_impls.hpp, on SOCK_STREAM and SOCK_SEQPACKET, between two threads and between two
 // processes, with 1, 16 and 253 descriptors per message. Beside them: raw_secure (the same checks

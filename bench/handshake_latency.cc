@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Handshake latency on blocking sockets, connect() -> authenticated, seen by the client: the client
 // (the benchmark thread) connects to a listener, runs its side, and the clock stops when the
 // server's accept is read; a server thread accepts and runs its side. Median and p99 come from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // monitor_insns MODE N: runs N operations of one hot path in a single thread, for callgrind
 // (ci/bench-insns.sh: user-space instructions) and strace (ci/bench-syscalls.sh: system calls),
 // which count deterministically on a noisy machine. The scripts run each mode twice (N and 2N) and

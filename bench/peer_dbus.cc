@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Peer: libdbus, peer to peer (a DBusServer on an abstract unix address, no bus daemon), with its
 // EXTERNAL authentication (the client's credentials byte, checked by the server against the
 // socket's peer credentials) and unix-fd negotiation; descriptors travel as DBUS_TYPE_UNIX_FD in a

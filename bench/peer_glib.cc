@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Peer: GLib's GIO (GSocket + GUnixFDMessage for descriptors, GUnixConnection's
 // send_credentials/receive_credentials for authentication), doing the same work as monitor and its
 // raw twins: the same 40 bytes and one descriptor per message (closed by the receiver); a handshake

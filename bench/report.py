@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Turns monitor_bench's JSON into the tables ci/bench.sh prints and the PNG it writes.
 
 usage: report.py RESULTS.json [--samples DIR] [--png FILE] [--syscalls FILE.tsv] [--quick]

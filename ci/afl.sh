@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs one fuzz target under AFL++ (Debian package afl++) for a bounded time:
 #   ci/afl.sh TARGET SECONDS
 # The same LLVMFuzzerTestOneInput as libFuzzer: afl-clang-fast++ with -fsanitize=fuzzer links

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # User-space instructions per operation (valgrind callgrind: deterministic on a noisy machine) for the
 # fd-send and handshake hot paths, raw twins beside monitor (and the peers when built), and the batch
 # twins (per message: raw_mmsg_b<N>). Each mode runs N and 2N operations in one thread

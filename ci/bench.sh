@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The main job for users deciding on monitor: installs what is missing, builds the `bench` preset
 # (Release + the suite in bench/, with the GLib and libdbus peers when their packages are there),
 # runs every benchmark with repetitions, and prints a table of medians with ratios to the raw-syscall

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Reads a built libmonitor.so and fails unless every hardening property of SECURITY.md ("Hardened
 # build") is there, and unless the only exported symbols are the C ABI (mon_*) and the C++ API
 # (mon::). Usage: ci/check-hardening.sh path/to/libmonitor.so   (CTest runs it as HardenedBuild).

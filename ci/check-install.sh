@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the release build into a clean prefix, then builds and runs, against that prefix only:
 # tests/consumer (CMake find_package, shared and static; tests/consumer/c-static, a C-only project
 # on the static library; tests/consumer/cxx-nostd, C++ with no -std of its own), the C programs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The layering of docs/DESIGN.md, checked: which layer may include which (read from the #include
 # lines of src/ and include/monitor/), and which code may call the kernel. Only src/sys/ calls the
 # kernel; the pure layers never include system-call headers or global state.
@@ -12,7 +13,8 @@ fail=0
 # `public` is all of it. A layer may always include its own headers. Every other edge fails.
 # The same table is in docs/DESIGN.md, "Layers"; change both together.
 vocab='monitor/credentials.hpp monitor/deny_reason.hpp monitor/export.h monitor/fd_list.hpp
-       monitor/fault.hpp monitor/monitor.h monitor/result.hpp monitor/unique_fd.hpp'
+       monitor/fault.hpp monitor/monitor.h monitor/refused_fds.hpp monitor/result.hpp
+       monitor/unique_fd.hpp'
 declare -A allowed=(
   # clang-format off
   [platform]=''                                    # kernel constants: includes nothing of ours

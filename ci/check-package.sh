@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Packaging checks on a release build directory:
 #   - the SONAME is libmonitor.so.<major of project(VERSION)>, and the install tree has the
 #     libmonitor.so -> .so.<major> -> .so.<version> chain, the version file and monitor.pc's version;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # clang-tidy on every source file of src/ with the checked-in .clang-tidy (warnings are errors),
 # using the compile_commands.json of a Clang configuration in $MONITOR_BUILD_ROOT/tidy (configured
 # here, never compiled: clang-tidy only needs the commands).

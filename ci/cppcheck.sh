@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cppcheck on src/ (every file of the library), with the include paths and defines of a real build
 # (compile_commands.json of $MONITOR_BUILD_ROOT/tidy, configured here if missing; no compilation).
 # Any finding fails. Suppressions are justified one by one in ci/cppcheck-suppressions.txt.

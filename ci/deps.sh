@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages the build, tests, fuzzers and benchmarks need, if any is missing.
 # Runs 'apt-get update' at most once, and only when something has to be installed.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # CI's fuzzing step: builds the `fuzz` preset (libFuzzer + ASan + UBSan) into $MONITOR_BUILD_ROOT/fuzz
 # and runs every target (ci/fuzz-targets.sh) under libFuzzer for SECONDS each (default 15), one
 # after the other. Any crash, leak or property failure fails the step (ci/fuzz.sh).

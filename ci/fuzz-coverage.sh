@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Line and branch coverage of the pure layers (src/wire, src/cmsg, src/frame, src/auth) reached by
 # the checked-in fuzz corpora alone: builds every target with Clang source-based coverage and the
 # replay driver, replays fuzz/corpus/<target>/, and reports per file, then the line

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Adds to the checked-in corpus fuzz/corpus/TARGET the inputs of other corpora (a libFuzzer working
 # copy, an AFL++ queue, a ClusterFuzzLite corpus artifact, ...) that reach coverage it does not
 # have yet (libFuzzer -merge=1), named cov-<sha1>. Coverage here means edges reached, not hit

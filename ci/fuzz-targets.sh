@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Prints the fuzz targets, one a line: the MONITOR_FUZZ_TARGETS list of fuzz/CMakeLists.txt, the
 # one place they are named.
 set -euo pipefail

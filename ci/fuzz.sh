@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs one fuzz target under libFuzzer (ASan + UBSan) for a bounded time:
 #   ci/fuzz.sh TARGET SECONDS [extra libFuzzer options...]
 # Builds the `fuzz` preset into $MONITOR_BUILD_ROOT/fuzz (only the fuzz targets), fuzzes a working

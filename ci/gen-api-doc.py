@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes docs/API.md from the comments in include/monitor/*.h and *.hpp.
 
     ci/gen-api-doc.py            rewrite docs/API.md

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the ci/ scripts: a step runner that prints a header and the time each step took.
 step() {
   local name=$1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Load and soak (tools/soak/soak.cc). CI runs a tiny smoke run (default); the full run is
 #   ci/soak.sh full    # 1,000,000 descriptors, 100,000 handshakes, 1,000 clients in flight
 # and is for people, under nice, one at a time (SECURITY.md gives its figures). Builds the release

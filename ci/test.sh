@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The project's test command (README.md). Installs what is missing (Debian packages), then builds
 # and runs every test in the release (GCC) and ASan+UBSan (Clang) configurations, checks the
 # installed tree with out-of-tree consumers, and ends with CTest's summary line.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The whole test suite under ThreadSanitizer (preset tsan, Clang) into $MONITOR_BUILD_ROOT/tsan.
 # tests/concurrency_test.cc is the main witness (threads with their own connections, handshakes and
 # descriptor passing at once); every other suite runs too, so a race anywhere in the library shows.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Valgrind memcheck of the integration suites (real sockets and processes) on the release build in
 # $MONITOR_BUILD_ROOT/release (built by ci/test.sh's release step; built here if missing).
 # Zero errors and zero leaks: --error-exitcode fails the run on any error, and definite or possible

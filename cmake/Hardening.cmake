@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Hardened code generation for the library and everything linked with it (SECURITY.md, "Hardening").
 option(MONITOR_HARDEN "Build with hardening flags (fortify, stack protector, CET, RELRO)" ON)
 

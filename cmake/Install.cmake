@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake --install: headers, both libraries, a CMake package (monitor::monitor) and monitor.pc.
 # Components (the .deb split, cmake/Packaging.cmake): "runtime" is the shared library and its
 # copyright file; "dev" is everything a program needs to build against it.

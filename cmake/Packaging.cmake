@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # `cpack -G DEB` in a build directory: two Debian packages, installed under /usr, each with its
 # copyright file (usr/share/doc/<package>/copyright):
 #   libmonitor<major>   the shared library (libmonitor.so.<major> and the file it names);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target: control-data decoding and encoding (src/cmsg/control.cc decode, encode,
 // receive_space), with real descriptors wherever the decoder will take one.
 //

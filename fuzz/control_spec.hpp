@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The control data of one read, as a handshake or frame input describes it, built into a real
 // control buffer (with real descriptors) and decoded by cmsg::decode, exactly as src/sys/ does
 // after recvmsg. The input never names a descriptor number: it says how many, and fd_ledger makes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target: message frames (src/frame: encode_header, decode_header, check_record, and the
 // SOCK_STREAM stream_receiver with its read-ahead) with real descriptors attached to arbitrary
 // reads.

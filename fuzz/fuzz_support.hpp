@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared by the fuzz targets: reading the fuzzer's bytes, real descriptors to substitute for the
 // numbers an input names, descriptor accounting, and a property check that aborts (so every engine,
 // and the replay driver, reports it as a crash).

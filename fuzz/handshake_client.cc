@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target: the client side of the handshake (src/auth/machines.cc client_machine, collector.cc,
 // messages.cc decode_header/check_extensions/parse_deny/encode_hello; src/cmsg/control.cc decode).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An independent reading of docs/PROTOCOL.md's handshake message, written from the document and
 // not from src/auth/, so the targets can check the machines against it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target: the server side of the handshake (src/auth/machines.cc server_machine, collector.cc,
 // messages.cc decode_header/check_extensions/encode_*; src/cmsg/control.cc decode and encode).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writes the seed corpora: real handshakes and frames, recorded with their control data, in each
 // target's input format (see the comment at the top of each fuzz/<target>.cc).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The standalone driver every target links when no fuzzing engine is configured (GCC, plain
 // builds): it runs LLVMFuzzerTestOneInput once on every file named on the command line, and on
 // every regular file inside every directory named (sorted, so runs are repeatable). A target that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target: the shared-memory validation (src/shm/validate.cc: shm::check, shm::to_error,
 // shm::to_string), with any facts a kernel could report about a received descriptor and any
 // request.

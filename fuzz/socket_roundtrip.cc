@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target: the real system-call path (src/sys/socket.cc receive/send, src/core/message.cc,
 // src/core/handshake.cc, src/capi/monitor_capi.cc) through a real AF_UNIX socketpair.
 //
@@ -23,6 +24,7 @@
 #include "fuzz_support.hpp"
 #include "handshake_oracle.hpp"
 #include "monitor/monitor.h"
+#include "monitor/refused_fds.hpp"
 
 namespace {
 
@@ -163,6 +165,16 @@ void round_trip(fz::input& in, int tx, int rx) {
   mon_buffer_free(back);
 }
 
+}  // namespace
+
+namespace {
+// Refused descriptors go to closer threads by default; this target counts open descriptors after
+// every input, so it has them closed at once instead (still through the disposal path).
+void close_now(int fd, void* /*context*/) noexcept { ::close(fd); }
+[[maybe_unused]] const bool refused_closed_inline = [] {
+  mon::set_refused_fd_handler(&close_now, nullptr);
+  return true;
+}();
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Drives the client and server machines against each other and against hostile bytes, with the
 // kernel's part (credentials, SO_PEERCRED) played by the test.
 #include "auth/machines.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C ABI's contract at its edges: argument checks, buffers, result names.
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cmsg/control.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Many threads, each with its own socketpairs, running handshakes and descriptor passing at once.
 // The C ABI promises no global mutable state (monitor.h): under TSan this test is the proof, and
 // under any build it checks that no descriptor crosses from one thread's connection to another's.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The handshake over real sockets: identity comes from the kernel, in every process arrangement.
 #include <fcntl.h>
 #include <grp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Descriptor passing over real sockets: boundaries, ownership, close-on-exec, non-blocking
 // progress.
 #include <fcntl.h>

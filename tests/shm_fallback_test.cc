@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The documented behaviour where memfd sealing is missing (docs/SHM.md, "Without memfd sealing"):
 // this binary builds the shared-memory sources with MONITOR_FORCE_NO_MEMFD, the same stubs a BSD
 // build gets, and checks that nothing is faked: create and map say MON_ERR_UNSUPPORTED, map

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared memory (docs/SHM.md): the pure validation (ShmValidate), real segments (ShmSegment), and
 // hostile peers that hand over descriptors meant to crash the mapper (ShmHostile, ATTACKS.md C).
 // Every test that maps something touches every mapped page afterwards: had a check let a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A counting allocator for the benchmark binary: the malloc family is replaced here (glibc lets the
 // main executable interpose it), so every heap allocation anywhere in the process — the library,
 // libstdc++'s operator new, GLib, libdbus — is counted before it is forwarded to glibc. Benchmarks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Heap allocations made by this process so far (see alloc_count.cc).
 #pragma once
 

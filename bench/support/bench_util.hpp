@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers shared by the benchmark files: sockets, pinning, the frame header a raw twin writes, and
 // latency percentiles. Benchmark code aborts on a setup failure: a figure from a broken setup is
 // worse than none.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fd senders and receivers that bench/fd_throughput.cc times and bench/insns_main.cc counts
 // instructions of: monitor's C ABI and C++ API, and the raw twins doing the same work (the same 40
 // bytes on the wire: frame header + 32-byte payload, SCM_RIGHTS, MSG_CMSG_CLOEXEC on the receiver,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The handshake implementations that bench/handshake_latency.cc, bench/epoll_server.cc and
 // bench/insns_main.cc drive: monitor's C ABI and C++ API, the raw twin (one round trip: the
 // client's 8-byte hello with SCM_CREDENTIALS, the server's SO_PEERCRED + SO_PASSCRED, the

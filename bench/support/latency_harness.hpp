@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The blocking handshake-latency harness shared by monitor, its raw twins and the peers.
 // client(fd) and server(fd) each run one side to the end on a connected blocking socket.
 #pragma once

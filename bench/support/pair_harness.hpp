@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fd-throughput harness shared by the library, its raw twins and the peers: one socket pair, a
 // sender in the benchmark thread and a receiver in another thread or a forked process. Every
 // message is the same 8-byte frame header + 32-byte payload with n descriptors (copies of one

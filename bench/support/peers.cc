@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Dispatches monitor_insns's peer modes to the peers that were built (MON_BENCH_GLIB,
 // MON_BENCH_DBUS are set by bench/CMakeLists.txt when pkg-config found them).
 #include "support/peers.hpp"
@@ -24,10 +25,12 @@ bool run_insns_mode([[maybe_unused]] const std::string& mode, [[maybe_unused]] l
 std::vector<std::string> insns_modes() {
   return {
 #ifdef MON_BENCH_GLIB
-      "fd_stream_glib", "hs_glib",
+      "fd_stream_glib",
+      "hs_glib",
 #endif
 #ifdef MON_BENCH_DBUS
-      "fd_stream_dbus", "hs_dbus",
+      "fd_stream_dbus",
+      "hs_dbus",
 #endif
   };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Peers (GLib, libdbus) are built only when pkg-config finds them; this is the hook monitor_insns
 // uses to reach their instruction-count modes. Returns false for a mode no built peer knows.
 #pragma once

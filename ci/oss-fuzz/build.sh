@@ -1,4 +1,5 @@
 #!/bin/bash -eu
+# SPDX-License-Identifier: MIT
 # OSS-Fuzz build script (https://google.github.io/oss-fuzz/getting-started/new-project-guide/).
 # Uses only what OSS-Fuzz provides: $CC $CXX $CFLAGS $CXXFLAGS $LIB_FUZZING_ENGINE $SRC $OUT (and
 # $WORK for the build tree when set). Writes to $OUT, for every target of fuzz/CMakeLists.txt:

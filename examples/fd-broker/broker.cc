@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fd-broker: opens files on behalf of authenticated local clients and passes them the descriptor.
 //
 //   fd-broker [--max-conns N] [--max-conns-per-uid N] [--handshake-timeout-ms N]

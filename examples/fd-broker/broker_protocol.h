@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fd-broker request protocol, spoken over monitor frames after the handshake (C and C++).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests of the broker's pure parts and of the safe open, without a broker process.
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fd-broker-open SOCKET PATH: asks the broker at SOCKET to open PATH for us, and copies the file it
  * passes back to stdout. Written against the C ABI only (monitor/monitor.h).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # End-to-end test of fd-broker: the broker runs as root, its clients as nobody (uid/gid 65534).
 #   e2e_test.sh FD_BROKER FD_BROKER_OPEN FD_BROKER_LIAR
 # Exit 77 (CTest: skipped) when not root or when setpriv is missing. Every client runs under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fd-broker-liar MODE SOCKET: hostile clients for the end-to-end test. Each mode tries to get past
 // the broker's authentication or request checks in one way; the exit status is 0 when the broker
 // refused as it must, 1 when the lie worked (a bug), 2 when the test itself could not run.

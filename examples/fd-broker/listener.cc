@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "listener.hpp"
 
 #include <fcntl.h>

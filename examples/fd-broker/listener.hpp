@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The broker's listening socket, created without races an unprivileged user could exploit.
 #pragma once
 

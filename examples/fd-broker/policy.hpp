@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The broker's policy: which uid or gid may open which paths. Parsed with fixed bounds.
 //
 // Format (one rule per line; '#' starts a comment line; blank lines are ignored):

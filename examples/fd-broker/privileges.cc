@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "privileges.hpp"
 
 #include <linux/capability.h>

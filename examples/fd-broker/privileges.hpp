@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Dropping what the broker does not need once its socket exists.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Path checks and the open that cannot be steered by symlinks or "..".
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::peer_credentials: who is at the other end of a socket, as the kernel reports it.
 #pragma once
 

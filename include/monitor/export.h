@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Marks the symbols the shared library exports; everything else is built hidden. */
 #ifndef MONITOR_EXPORT_H
 #define MONITOR_EXPORT_H

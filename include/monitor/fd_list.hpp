@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::fd_list: up to max_fds owned descriptors, stored inline (no heap), all closed on
 // destruction. Only the slots in use are ever constructed or destroyed.
 #pragma once

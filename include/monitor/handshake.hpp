@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The authentication handshake, C++ side: mon::client_handshake and mon::server_handshake.
 //
 // Both borrow a connected AF_UNIX SOCK_STREAM or SOCK_SEQPACKET socket (the caller keeps owning it)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Messages with descriptors, C++ side: mon::message_buffer, mon::send_message,
 // mon::receive_message.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor: local authentication and descriptor passing over AF_UNIX sockets.
  *
@@ -398,7 +399,8 @@ MON_API int mon_ipc_recv_fds(int fd, mon_buffer *buf, int *out_fds, size_t max_f
 MON_API int mon_ipc_auth_client_reason(const void *state);
 MON_API int mon_ipc_auth_server_reason(const void *state);
 
-/* ---- Listening, connecting, accepting --------------------------------------------------------- */
+/* ---- Listening, connecting, accepting ---------------------------------------------------------
+ */
 
 /* Flags for mon_unix_listen, mon_unix_connect, mon_unix_accept and mon_listen_fds (combine with
  * |). */
@@ -459,9 +461,9 @@ MON_API int mon_listener_prepare(int listen_fd);
 
 /* A listening socket passed by the service manager. */
 typedef struct {
-  int fd;                                /* 3, 4, ...: owned by the caller */
-  int type;                              /* SOCK_STREAM or SOCK_SEQPACKET */
-  char name[MON_LISTEN_NAME_MAX + 1];    /* its LISTEN_FDNAMES entry, or "unknown" */
+  int fd;                             /* 3, 4, ...: owned by the caller */
+  int type;                           /* SOCK_STREAM or SOCK_SEQPACKET */
+  char name[MON_LISTEN_NAME_MAX + 1]; /* its LISTEN_FDNAMES entry, or "unknown" */
 } mon_listen_socket;
 
 /*
@@ -482,6 +484,31 @@ typedef struct {
  */
 MON_API int mon_listen_fds(int type, unsigned flags, mon_listen_socket *out, size_t max_sockets,
                            size_t *out_num);
+/* ---- Refused descriptors ----------------------------------------------------------------------
+ */
+
+/*
+ * Every descriptor a peer sends is handed to the caller or disposed of; none stays open unseen.
+ * "Disposed of" is not a plain close() on the caller's thread: close() of a file on a FUSE (or hung
+ * NFS) mount served by the peer waits, uninterruptibly, for that file system's answer, so a
+ * non-blocking receive or handshake step that closed a refused descriptor inline could block
+ * forever (SECURITY.md, "A peer's descriptors are attack surface"). Refused descriptors (wrong
+ * count, unexpected control data, a kind the receiver does not take, a failed shared-memory check,
+ * descriptors during the handshake) go to the refused-descriptor handler instead.
+ *
+ * Installs fn as that handler for the whole process (the one piece of global state of the library);
+ * fn == NULL restores the default. fn receives each refused descriptor with context, OWNS it from
+ * then on and must close it eventually, on a thread that may block (a worker thread); fn itself
+ * runs inside the library call that refused the descriptor, so it must return quickly, must not
+ * block and must not call back into the library with the same object. Thread-safe; a call in
+ * progress on another thread may still use the previous handler and context after this returns.
+ *
+ * The default hands refused descriptors to up to 4 detached closer threads of the library (started
+ * on the first refusal, all signals blocked), which close them; a closer stalled by a hostile file
+ * system stays stalled and the next refusal starts another. Where no closer can take them (thread
+ * creation refused, or 4 closers stalled with a full queue), they are closed inline.
+ */
+MON_API void mon_set_refused_fd_handler(void (*fn)(int fd, void *context), void *context);
 
 #ifdef __cplusplus
 }

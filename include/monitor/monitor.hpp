@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The whole C++ API of monitor. The C ABI (monitor/monitor.h) is a thin layer over it.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include "monitor/monitor.h"
 #include "monitor/peer_info.hpp"
 #include "monitor/receive_filter.hpp"
+#include "monitor/refused_fds.hpp"
 #include "monitor/result.hpp"
 #include "monitor/shm.hpp"
 #include "monitor/unique_fd.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::peer_info: a connected peer's supplementary groups and security label, as the kernel
 // recorded them when the connection was made (SO_PEERGROUPS, SO_PEERSEC). Like SO_PEERCRED, these
 // are a snapshot of the process that called connect() (or socketpair()); later setgroups() or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::receive_message_typed: receive_message for receivers that know which kinds of descriptor
 // they asked for. A peer can otherwise hand a receiver the receiving socket itself or a listening
 // socket (an in-flight reference cycle, CVE-2014-3637), a FIFO that blocks open-and-read code, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::errc, mon::error and mon::result<T>: failures that cannot be ignored, without exceptions.
 #pragma once
 

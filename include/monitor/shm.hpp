@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::shared_memory: a shared-memory segment (a sealed memfd and its mapping) that a hostile peer
 // cannot turn against the process that maps it. What is checked, and why: docs/SHM.md.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::unique_fd: sole owner of one file descriptor; closes it when destroyed.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::auth::collector: gathers one handshake message from reads of any size.
 //
 // On a stream it asks for exactly the header, then exactly the body, so it never consumes bytes

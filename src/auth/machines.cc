@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "auth/machines.hpp"
 
 namespace mon::auth {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The handshake state machines (docs/PROTOCOL.md, "Handshake"). Pure: each takes what arrived
 // (bytes, decoded control data, the kernel's view of the peer) and says what to do next. The glue
 // in src/core/ does the I/O; fuzzers and tests drive these directly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "auth/messages.hpp"
 
 #include "wire/reader.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::auth messages: the bytes of the handshake (docs/PROTOCOL.md, "Handshake").
 //
 //   0  4  magic 'm' 'o' 'n' 'H'

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C ABI for peer identity (pidfd, groups and label, server policy, client's check of the
 // server, typed receive): argument checks and result codes over the C++ API. No logic of its own.
 #include <algorithm>

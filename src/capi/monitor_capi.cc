@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C ABI: argument checks and C++ -> C result codes over the C++ API. No logic of its own.
 // Nothing below throws (the library builds with -fno-exceptions), so nothing is caught here.
 #include <new>

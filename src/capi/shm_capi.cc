@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C ABI for shared memory: argument checks and result codes over mon::shared_memory. No logic.
 #include <new>
 #include <utility>

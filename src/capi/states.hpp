@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The objects behind the C ABI's opaque pointers (mon_buffer, the handshakes' `void *state`),
 // shared by the shims in monitor_capi.cc (the seed's functions) and identity_capi.cc (peer
 // identity). No logic.

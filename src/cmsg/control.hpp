@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::cmsg: the control data of recvmsg/sendmsg, decoded into owned descriptors and credentials.
 //
 // Pure: decode() only reads the bytes it is given (a fuzzer can hand it anything, with real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "monitor/result.hpp"
 
 namespace mon {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ERANGE loop for socket options whose answer has a size only the kernel knows (SO_PEERGROUPS,
 // SO_PEERSEC). A template over the asking function so tests can play a kernel whose answer grows
 // between calls.

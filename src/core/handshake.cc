@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The handshake glue: runs the pure machines of src/auth/ over a socket through src/sys/.
 //
 // One driver serves both sides (drive() below, the shape of BoringSSL's ssl_run_handshake): the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The descriptor-passing glue: the frame layer's plans (src/frame/) carried out over a socket
 // (src/sys/). No framing decision is taken here; this file only moves bytes and descriptors.
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::query_peer_info: SO_PEERGROUPS and SO_PEERSEC through the bounded ERANGE loop.
 #include "monitor/peer_info.hpp"
 

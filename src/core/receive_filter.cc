@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::receive_message_typed: receive_message, then a check of every descriptor's kind.
 #include "monitor/receive_filter.hpp"
 

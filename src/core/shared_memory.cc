@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::shared_memory: runs shm::check over the facts sys::inspect gathered, and maps only what it
 // approved. The segment is built completely before it is handed out, so an error never leaves a
 // half-made one behind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The half-done send and receive that a mon::message_buffer carries between calls.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "frame/frame.hpp"
 
 #include "wire/reader.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::frame: the message frame that mon_ipc_send_fd writes and mon_ipc_recv_fd reads.
 //
 // Wire format (docs/PROTOCOL.md, "Frames"): an 8-byte header, then payload_len bytes.

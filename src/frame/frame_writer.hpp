@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::frame::frame_writer: the progress of one outgoing frame, so the code that calls sendmsg only
 // moves bytes. Pure.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "frame/stream_receiver.hpp"
 
 #include <algorithm>

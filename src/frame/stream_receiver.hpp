@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::frame::stream_receiver: frames out of a SOCK_STREAM byte stream, one recvmsg per frame in
 // the steady state. Pure: it plans reads and is told what they brought; core/message.cc does them.
 //

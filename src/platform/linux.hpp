@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bottom layer: Linux socket constants newer than the C library headers this builds against
 // (Debian 12's glibc 2.36). Every layer may include this header and it includes nothing of ours.
 // The values are the kernel's ABI and never change (docs/PROTOCOL.md, "Kernel facts"); where the

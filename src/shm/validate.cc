@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "shm/validate.hpp"
 
 #include <limits>

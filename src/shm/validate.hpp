@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::shm::check: may a received descriptor be mapped as shared memory? Pure: it judges the facts
 // the kernel reported about the descriptor (platform/memfd_facts.hpp) as plain values,
 // so a fuzzer and unit tests can give it any combination without a kernel. src/sys/memfd.cc gathers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sys/fd_kind.hpp"
 
 #include <fcntl.h>

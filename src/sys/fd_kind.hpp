@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::sys::describe: what kind of file a descriptor names, for receivers that accept only some
 // kinds (include/monitor/receive_filter.hpp). Asks the kernel without waiting on a file system.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sys/memfd.hpp"
 
 #include <cerrno>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::sys memfd calls: the only code that creates, seals, inspects and maps shared memory. It
 // never decides whether a descriptor is acceptable: shm::check (src/shm/validate.hpp) does.
 #pragma once

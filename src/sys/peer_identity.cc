@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sys/peer_identity.hpp"
 
 #include <fcntl.h>

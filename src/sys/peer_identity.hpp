@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::sys: what the kernel knows about the process at the other end of an AF_UNIX socket, beyond
 // SO_PEERCRED (socket.hpp), and the SO_PASSRIGHTS switch. Every value here is the kernel's snapshot
 // taken at connect() (or socketpair()/listen()); nothing comes from the peer's bytes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::sys: the only code that calls the kernel for sockets. Small on purpose: retry EINTR, map
 // EAGAIN to "would block", ask the kernel for credentials; it never interprets a peer's bytes.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one place that closes descriptors the library owns.
 #include "monitor/unique_fd.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::wire::reader: a bounds-checked cursor over bytes a peer wrote.
 //
 // Every read checks the remaining length first and either succeeds completely or fails without

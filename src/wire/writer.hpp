@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mon::wire::writer: builds a message into a fixed buffer with a sticky error.
 //
 // A write that does not fit sets the error and writes nothing; every later write fails too, so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A C program using the installed library: authenticates a peer over a socketpair (the client runs
  * on a thread of this process) and passes it a descriptor. Exits 0 when everything checks out. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A C++ program using the installed library's C++ API: handshake and three descriptors in one
 // message over a SOCK_SEQPACKET socketpair. Exits 0 when everything checks out.
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hostile raw peers against descriptor passing (docs/ATTACKS.md, part A), over real
 // socketpairs. Each asserts the documented error, no hang (hang_guard), and that the receiver holds
 // no descriptor it was not handed (fd_leak_check).

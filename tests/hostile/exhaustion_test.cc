@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Resource exhaustion by many peers (docs/ATTACKS.md A10, B23; CVE-2014-3639): 10,000
 // connections that never send a byte, held open against a non-blocking server. Each must cost
 // the server a bounded amount of memory and no blocking, and a genuine client must still get in.

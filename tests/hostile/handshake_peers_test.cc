@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hostile peers against the handshake (docs/ATTACKS.md, part B): forged, replayed and borrowed
 // identities, peers that vanish, stall or flood, and hostile servers against the client. Real
 // sockets and real processes; identity must always be what the kernel recorded, or a refusal.

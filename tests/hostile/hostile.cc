@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hostile/hostile.hpp"
 
 #include <grp.h>

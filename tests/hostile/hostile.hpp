@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared pieces of the hostile-peer suite (docs/ATTACKS.md): a receiver over the C ABI, a
 // guard that turns a hang into a failure, and raw peers that write exactly the bytes and control
 // data an attacker would.

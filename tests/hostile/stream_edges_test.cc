@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hostile peers at the edges of a message (docs/ATTACKS.md A9, A15, A16): frames cut short by
 // a close, slow peers on non-blocking sockets, empty records, and the sending side's own hazards
 // (SIGPIPE, partial writes, ETOOMANYREFS). Real socketpairs; every test bounded and leak-checked.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Supplementary groups (SO_PEERGROUPS) and the security label (SO_PEERSEC): the ERANGE loop is
 // bounded and follows a growing answer; groups are those of the process that connected; a label
 // is length-delimited, and "no LSM" is "no label", not an error.

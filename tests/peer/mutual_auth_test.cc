@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Mutual authentication: the client asks the kernel who created the listening socket and refuses a
 // server without the uid it requires, before a single byte of the hello leaves.
 #include <grp.h>

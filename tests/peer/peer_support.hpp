@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers for the peer-identity suites: handshakes that keep their state, pidfd probes, a gate
 // between parent and child.
 #pragma once

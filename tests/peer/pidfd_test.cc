@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The peer's pidfd (SO_PEERPIDFD): it names the process that connected and, unlike its pid, keeps
 // naming it after it exits; the failures it can meet concern only their own connection.
 #include <gtest/gtest.h>

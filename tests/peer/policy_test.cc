@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Server policy during the handshake, from C: a refusal is a deny(policy) the client sees as
 // MON_ERR_DENIED, and nothing else crosses the socket in either direction.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Descriptors where none are expected: the kernel refuses them during the handshake (SO_PASSRIGHTS,
 // Linux >= 6.16) and the socket is given back as it was; a receiver can refuse kinds of descriptor
 // it did not ask for (sockets: the in-flight cycle; FIFOs, devices, directories, O_PATH).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs a whole handshake through the C ABI, waiting with poll() on MON_WANT_READ / MON_WANT_WRITE.
 #pragma once
 

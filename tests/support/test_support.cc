@@ -1,4 +1,7 @@
+// SPDX-License-Identifier: MIT
 #include "support/test_support.hpp"
+
+#include "monitor/refused_fds.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -177,3 +180,15 @@ unique_fd some_fd() {
 }
 
 }  // namespace mon::test
+
+namespace {
+// The library hands refused peer descriptors to closer threads by default (sys/discard.cc), so a
+// test that counts open descriptors right after a refusal would race them. The suites install a
+// handler that closes at once: the count then proves every refused descriptor reached the
+// disposal path. tests/hostile/fuse_close_test.cc puts the default back to test it.
+void close_now(int fd, void* /*context*/) noexcept { ::close(fd); }
+[[maybe_unused]] const bool refused_closed_inline = [] {
+  mon::set_refused_fd_handler(&close_now, nullptr);
+  return true;
+}();
+}  // namespace

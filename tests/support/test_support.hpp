@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers for the integration tests: real sockets, descriptor counting, child processes, raw peers.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Load and soak (SECURITY.md, "Load and soak"): a benchmark-style program, not a unit test.
 //
 //   phase 1: N descriptors passed one per message over a socketpair (sender thread -> receiver),
