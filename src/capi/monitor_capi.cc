@@ -16,6 +16,19 @@ using mon::capi::kServerTag;
 using mon::capi::server_state;
 using mon::capi::to_code;
 
+// Starts the handshake of a freshly allocated state (null: allocation failed) and hands it to the
+// caller; on any failure the state is freed and *state stays null.
+template <class State>
+int hand_out(State* st, void** state) noexcept {
+  if (st == nullptr) return MON_ERR_NOMEM;
+  if (auto r = st->hs.start(); !r) {
+    delete st;
+    return to_code(r.err());
+  }
+  *state = st;
+  return MON_CONTINUE;
+}
+
 void set_unknown(mon_ipc_creds* c) noexcept {
   c->pid = MON_IPC_PID_UNKNOWN;
   c->uid = static_cast<uid_t>(-1);
@@ -53,14 +66,7 @@ int mon_ipc_auth_client_init(int fd, void** state) {
   if (state == nullptr) return MON_ERR_INVALID;
   *state = nullptr;
   if (fd < 0) return MON_ERR_INVALID;
-  auto* st = new (std::nothrow) client_state(fd);
-  if (st == nullptr) return MON_ERR_NOMEM;
-  if (auto r = st->hs.start(); !r) {
-    delete st;
-    return to_code(r.err());
-  }
-  *state = st;
-  return MON_CONTINUE;
+  return hand_out(new (std::nothrow) client_state(fd), state);
 }
 
 void mon_ipc_auth_client_end(void* state) {
@@ -79,14 +85,7 @@ int mon_ipc_auth_server_init(int fd, mon_ipc_creds* creds, void** state) {
   *state = nullptr;
   if (fd < 0 || creds == nullptr) return MON_ERR_INVALID;
   set_unknown(creds);
-  auto* st = new (std::nothrow) server_state(fd, creds);
-  if (st == nullptr) return MON_ERR_NOMEM;
-  if (auto r = st->hs.start(); !r) {
-    delete st;
-    return to_code(r.err());
-  }
-  *state = st;
-  return MON_CONTINUE;
+  return hand_out(new (std::nothrow) server_state(fd, creds), state);
 }
 
 void mon_ipc_auth_server_end(void* state) {
