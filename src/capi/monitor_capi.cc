@@ -10,9 +10,9 @@
 namespace {
 
 // mon_buffer and the handshake states live in capi/states.hpp, shared with identity_capi.cc.
+using mon::capi::as_client;
+using mon::capi::as_server;
 using mon::capi::client_state;
-using mon::capi::kClientTag;
-using mon::capi::kServerTag;
 using mon::capi::server_state;
 using mon::capi::to_code;
 
@@ -69,14 +69,11 @@ int mon_ipc_auth_client_init(int fd, void** state) {
   return hand_out(new (std::nothrow) client_state(fd), state);
 }
 
-void mon_ipc_auth_client_end(void* state) {
-  auto* st = static_cast<client_state*>(state);
-  if (st != nullptr && st->tag == kClientTag) delete st;
-}
+void mon_ipc_auth_client_end(void* state) { delete as_client(state); }
 
 int mon_ipc_auth_client_step(int fd, void* state) {
-  auto* st = static_cast<client_state*>(state);
-  if (st == nullptr || st->tag != kClientTag || fd != st->hs.fd()) return MON_ERR_INVALID;
+  auto* st = as_client(state);
+  if (st == nullptr || fd != st->hs.fd()) return MON_ERR_INVALID;
   return to_code(st->hs.step());
 }
 
@@ -88,14 +85,11 @@ int mon_ipc_auth_server_init(int fd, mon_ipc_creds* creds, void** state) {
   return hand_out(new (std::nothrow) server_state(fd, creds), state);
 }
 
-void mon_ipc_auth_server_end(void* state) {
-  auto* st = static_cast<server_state*>(state);
-  if (st != nullptr && st->tag == kServerTag) delete st;
-}
+void mon_ipc_auth_server_end(void* state) { delete as_server(state); }
 
 int mon_ipc_auth_server_step(int fd, void* state) {
-  auto* st = static_cast<server_state*>(state);
-  if (st == nullptr || st->tag != kServerTag || fd != st->hs.fd()) return MON_ERR_INVALID;
+  auto* st = as_server(state);
+  if (st == nullptr || fd != st->hs.fd()) return MON_ERR_INVALID;
   auto r = st->hs.step();
   if (r && r.value() == mon::progress::done) {
     const mon::peer_credentials p = st->hs.peer();
