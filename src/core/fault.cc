@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/fault.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 namespace mon {
 
 namespace {
 
-struct sentence {
-  fault f;
-  const char* text;
-};
+using sentence = std::pair<fault, const char*>;
 
 // clang-format off
 constexpr sentence sentences[] = {
@@ -51,9 +52,9 @@ constexpr sentence sentences[] = {
 }  // namespace
 
 const char* describe(fault f) noexcept {
-  for (const auto& s : sentences)
-    if (s.f == f) return s.text;
-  return "unknown fault";
+  const auto* it = std::find_if(std::begin(sentences), std::end(sentences),
+                                [f](const sentence& s) { return s.first == f; });
+  return it != std::end(sentences) ? it->second : "unknown fault";
 }
 
 }  // namespace mon
