@@ -39,8 +39,8 @@ if [ "${MONITOR_BENCH_NO_DEPS:-0}" != 1 ]; then
   step "dependencies" ci/deps.sh libglib2.0-dev libdbus-1-dev gnuplot-nox
 fi
 # Only the library and the suite: fuzzers and examples are other scripts' business.
-step "bench: build" bash -c "cmake --preset bench -B '$build' -DMONITOR_BUILD_FUZZERS=OFF \
-  -DMONITOR_BUILD_EXAMPLES=OFF >/dev/null && cmake --build '$build' -j2"
+step "bench: build" configure_build bench "$build" -DMONITOR_BUILD_FUZZERS=OFF \
+  -DMONITOR_BUILD_EXAMPLES=OFF
 
 mkdir -p "$out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)

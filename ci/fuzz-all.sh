@@ -5,11 +5,11 @@
 # after the other. Any crash, leak or property failure fails the step (ci/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 seconds=${1:-15}
 root=${MONITOR_BUILD_ROOT:-build}
 targets=$(ci/fuzz-targets.sh)
-cmake --preset fuzz -B "$root/fuzz" >/dev/null
-cmake --build "$root/fuzz" -j2 --target $(printf 'fuzz_%s ' $targets)
+configure_build fuzz "$root/fuzz" -- $(printf 'fuzz_%s ' $targets)
 mkdir -p "$root/fuzz-findings"
 for t in $targets; do
   log="$root/fuzz-findings/$t.log"

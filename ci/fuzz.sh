@@ -9,6 +9,7 @@
 # MONITOR_FUZZ_NO_BUILD=1 skips the build (when a caller built already).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 [ $# -ge 2 ] || { echo "usage: ci/fuzz.sh TARGET SECONDS [libFuzzer options]" >&2; exit 2; }
 target=$1 seconds=$2
 shift 2
@@ -17,8 +18,7 @@ dir="$root/fuzz"
 [ -f "fuzz/$target.cc" ] || { echo "ci/fuzz.sh: no fuzz/$target.cc" >&2; exit 2; }
 
 if [ -z "${MONITOR_FUZZ_NO_BUILD:-}" ]; then
-  cmake --preset fuzz -B "$dir" >/dev/null
-  cmake --build "$dir" -j2 --target "fuzz_$target"
+  configure_build fuzz "$dir" -- "fuzz_$target"
 fi
 
 work="$root/fuzz-work/$target"

@@ -34,6 +34,8 @@ def strip_comment(lines):
             s = re.sub(r"^/\*+\s?", "", s)
             s = re.sub(r"\s*\*+/$", "", s)
             s = re.sub(r"^\*(?!/)\s?", "", s)
+        if s.strip() in ("clang-format off", "clang-format on"):
+            continue  # a formatter switch around a table, not documentation
         out.append(s.rstrip())
     while out and not out[0]:
         out.pop(0)
@@ -145,9 +147,10 @@ def parse(path):
             else:
                 while j < len(lines) and lines[j].strip().startswith("//"):
                     j += 1
-            if pending:
+            text = strip_comment(lines[i:j])
+            if text and pending:
                 pending.append("")
-            pending += strip_comment(lines[i:j])
+            pending += text
             i = j
             continue
         if SKIP_PP.match(s) or s in ('extern "C" {', "}") or s.startswith("}  // namespace") or \

@@ -19,3 +19,27 @@ tidy_build_dir() {
   fi
   echo "$build"
 }
+
+# The one way the ci/ scripts configure and build a preset: configure PRESET into DIR with any
+# extra -D options (quietly), then build with -j2, all of it or only the TARGETs after `--`:
+#   configure_build PRESET DIR [-DNAME=VALUE...] [-- TARGET...]
+configure_build() {
+  local preset=$1 dir=$2
+  shift 2
+  local defs=() targets=()
+  while (($#)); do
+    if [ "$1" = -- ]; then
+      shift
+      targets=("$@")
+      break
+    fi
+    defs+=("$1")
+    shift
+  done
+  cmake --preset "$preset" -B "$dir" ${defs[@]+"${defs[@]}"} >/dev/null
+  if ((${#targets[@]})); then
+    cmake --build "$dir" -j2 --target "${targets[@]}"
+  else
+    cmake --build "$dir" -j2
+  fi
+}

@@ -6,11 +6,11 @@
 # configuration with MONITOR_BUILD_SOAK=ON in $MONITOR_BUILD_ROOT/soak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=${MONITOR_BUILD_ROOT:-build}
 build=$root/soak
-cmake --preset release -B "$build" -DMONITOR_BUILD_SOAK=ON -DMONITOR_BUILD_TESTS=OFF \
-  -DMONITOR_BUILD_EXAMPLES=OFF -DMONITOR_BUILD_FUZZERS=OFF >/dev/null
-cmake --build "$build" -j2 --target monitor_soak
+configure_build release "$build" -DMONITOR_BUILD_SOAK=ON -DMONITOR_BUILD_TESTS=OFF \
+  -DMONITOR_BUILD_EXAMPLES=OFF -DMONITOR_BUILD_FUZZERS=OFF -- monitor_soak
 if [ "${1:-smoke}" = full ]; then
   exec "$build/tools/soak/monitor_soak" --fds 1000000 --handshakes 100000 --clients 1000 --seconds 900
 fi

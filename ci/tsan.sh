@@ -7,9 +7,9 @@
 # memory would swamp, and it has no threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=${MONITOR_BUILD_ROOT:-build}
-cmake --preset tsan -B "$root/tsan" >/dev/null
-cmake --build "$root/tsan" -j2
+configure_build tsan "$root/tsan"
 # halt_on_error: the first report fails the test; second_deadlock_stack: readable lock reports.
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
   ctest --test-dir "$root/tsan" -j2 --timeout 300 -E 'Hostile/Exhaustion'

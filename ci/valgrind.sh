@@ -18,11 +18,11 @@
 #    itself). Both run in every other configuration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=${MONITOR_BUILD_ROOT:-build}
 build=$root/release
 if [ ! -x "$build/tests/capi_test" ]; then
-  cmake --preset release -B "$build" >/dev/null
-  cmake --build "$build" -j2
+  configure_build release "$build"
 fi
 vg=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
     --errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible

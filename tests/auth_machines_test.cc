@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "support/auth_support.hpp"
 #include "support/test_support.hpp"
 
 namespace mon::auth {
@@ -16,12 +17,7 @@ namespace {
 const peer_credentials alice{1234, 1000, 1000};
 const peer_credentials mallory{999, 0, 0};
 
-cmsg::control_data with_creds(const peer_credentials& c) {
-  cmsg::control_data ctl;
-  ctl.has_credentials = true;
-  ctl.credentials = c;
-  return ctl;
-}
+using test::with_creds;
 
 // Delivers bytes to a server machine in pieces, each with the given control data.
 void deliver(server_machine& s, std::span<const std::uint8_t> bytes, std::size_t piece,

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "platform/linux.hpp"
@@ -269,6 +271,21 @@ TEST(CmsgDecode, AFaultIsDescribedAndForgottenByTheNextDecode) {
   EXPECT_STREQ(describe(out.why), "two SCM_CREDENTIALS headers in one message");
   ASSERT_TRUE(decode({}, 0, {0, true}, out).ok());
   EXPECT_EQ(out.why, fault::none);
+}
+
+// Each fault reads as its own sentence: a copied line would make two faults look alike in logs.
+TEST(Fault, EveryKnownValueHasItsOwnSentence) {
+  std::set<std::string> seen;
+  int described = 0;
+  for (unsigned v = 0; v < 100; ++v) {
+    const std::string text = describe(static_cast<fault>(v));
+    if (text == "unknown fault") continue;
+    ++described;
+    EXPECT_TRUE(seen.insert(text).second) << v << ": " << text;
+  }
+  EXPECT_EQ(described, 33);  // every enumerator of include/monitor/fault.hpp
+  EXPECT_STREQ(describe(fault::frame_cut_by_eof), "end of file inside a frame");
+  EXPECT_STREQ(describe(static_cast<fault>(999)), "unknown fault");
 }
 
 TEST(CmsgEncode, RoundTripsThroughDecode) {

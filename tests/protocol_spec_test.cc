@@ -14,6 +14,7 @@
 #include "auth/machines.hpp"
 #include "monitor/monitor.hpp"
 #include "platform/linux.hpp"
+#include "support/auth_support.hpp"
 #include "support/test_support.hpp"
 
 namespace mon {
@@ -26,12 +27,7 @@ using test::make_pair;
 
 const peer_credentials alice{1234, 1000, 1000};
 
-cmsg::control_data with_creds(const peer_credentials& c) {
-  cmsg::control_data ctl;
-  ctl.has_credentials = true;
-  ctl.credentials = c;
-  return ctl;
-}
+using test::with_creds;
 
 // Feeds a whole message to a stream-mode server machine, one input_space() at a time.
 void feed(server_machine& s, std::span<const std::uint8_t> bytes, const cmsg::control_data& ctl,

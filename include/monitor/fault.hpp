@@ -11,6 +11,8 @@
 
 namespace mon {
 
+// One value per conclusion the library can reach about a peer's bytes or control data, grouped by
+// the layer that reaches it. The numbers are stable: logs and metrics may store them.
 // clang-format off
 enum class fault : std::uint16_t {
   none = 0,

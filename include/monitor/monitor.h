@@ -59,8 +59,8 @@ extern "C" {
 #define MON_ERR_TRUNCATED (-8)
 /* The running kernel or platform lacks a facility the call needs (for example memfd sealing). */
 #define MON_ERR_UNSUPPORTED (-9)
-/* Shared memory: the descriptor is not a sealable memfd (pipe, socket, regular file, O_PATH, ...).
- */
+/* Shared memory: the descriptor is not a sealable memfd (pipe, socket, regular file, O_PATH,
+ * ...). */
 #define MON_ERR_BADSHM (-10)
 /* Shared memory: a seal the mapping needs is missing (shrink and grow; write for immutable). */
 #define MON_ERR_NOTSEALED (-11)
@@ -70,8 +70,8 @@ extern "C" {
  * where read-only was expected, or one that cannot be written where writable was expected). */
 #define MON_ERR_SHMACCESS (-13)
 
-/* Returns a static, human-readable name for any code above (or "unknown result code"); never NULL.
- */
+/* Returns a static, human-readable name for any code above (or "unknown result code"); never
+ * NULL. */
 MON_API const char *mon_strerror(int code);
 
 /* ---- Buffers --------------------------------------------------------------------------------- */
@@ -89,16 +89,16 @@ typedef struct mon_buffer mon_buffer;
  * NULL if max_len exceeds MON_BUFFER_LIMIT or memory is short. Free it with mon_buffer_free. */
 MON_API mon_buffer *mon_buffer_new(size_t max_len);
 
-/* Frees the buffer and closes any descriptor a half-received message left in it. NULL is a no-op.
- */
+/* Frees the buffer and closes any descriptor a half-received message left in it. NULL is a
+ * no-op. */
 MON_API void mon_buffer_free(mon_buffer *buf);
 
 /* Appends len bytes. Returns MON_OK, MON_ERR_TOOBIG if the result would exceed max_len (content
  * unchanged), MON_ERR_NOMEM, or MON_ERR_INVALID (buf NULL, or data NULL with len > 0). */
 MON_API int mon_buffer_append(mon_buffer *buf, const void *data, size_t len);
 
-/* Empties the buffer and discards any half-sent or half-received message (closing its descriptors).
- */
+/* Empties the buffer and discards any half-sent or half-received message (closing its
+ * descriptors). NULL is a no-op. */
 MON_API void mon_buffer_clear(mon_buffer *buf);
 
 /* The buffer's bytes (valid until the next call that changes it); may be NULL when empty. */
@@ -120,67 +120,145 @@ typedef struct {
 #define MON_IPC_PID_UNKNOWN ((pid_t)0)
 #define MON_IPC_GID_UNKNOWN ((gid_t)-1)
 
+/* clang-format off */
 /*
- * Client side of the handshake on a connected AF_UNIX SOCK_STREAM or SOCK_SEQPACKET socket.
- * init allocates *state and returns MON_CONTINUE (or an error, with *state set to NULL). Then call
- * step with the same fd until it returns MON_OK (the server accepted us) or an error; on
- * MON_WANT_READ / MON_WANT_WRITE wait for the socket first, on MON_CONTINUE just call again.
- * MON_ERR_DENIED means the server refused. Errors are sticky. The caller keeps owning fd. Free the
- * state with end (NULL is a no-op).
+ * Client side of the handshake on a connected AF_UNIX SOCK_STREAM or SOCK_SEQPACKET socket (the
+ * caller keeps owning fd). Allocates *state; then call mon_ipc_auth_client_step with the same fd,
+ * and free the state with mon_ipc_auth_client_end. Returns MON_CONTINUE, or an error with *state
+ * set to NULL:
+ *   MON_ERR_INVALID  state NULL, fd negative, or fd not an AF_UNIX stream or seqpacket socket;
+ *   MON_ERR_NOMEM    the state could not be allocated;
+ *   MON_ERR_IO       asking the kernel about fd failed (errno kept).
  */
+/* clang-format on */
 MON_API int mon_ipc_auth_client_init(int fd, void **state);
+
+/* Frees a client state. NULL, or a state that is not a client's, is a no-op. The socket is left as
+ * it was. */
 MON_API void mon_ipc_auth_client_end(void *state);
+
+/* clang-format off */
+/*
+ * Runs the client's handshake as far as the socket allows: sends the hello (with the client's
+ * SCM_CREDENTIALS), reads the server's one reply. Returns MON_OK once the server accepted;
+ * MON_WANT_READ / MON_WANT_WRITE on a non-blocking socket (wait for it, then call again); or an
+ * error. Errors are sticky: later calls return the same one.
+ *   MON_ERR_DENIED     the server refused (its reason: mon::client_handshake::reason() in C++),
+ *                      or the server's uid is not the one mon_ipc_auth_client_require_uid asked
+ *                      for (then nothing was sent);
+ *   MON_ERR_PROTOCOL   the reply is malformed: wrong magic, body too long, version not 1, not an
+ *                      accept or deny, a bad or unknown critical extension (also in a deny),
+ *                      control data of any kind;
+ *   MON_ERR_TRUNCATED  the server sent descriptors and the kernel cut them (all closed);
+ *   MON_ERR_CLOSED     the server closed the connection before its reply was whole;
+ *   MON_ERR_INVALID    state NULL or not a client state, or fd not the one given to init;
+ *   MON_ERR_NOMEM      the kernel lacked buffer space (ENOBUFS);
+ *   MON_ERR_IO         a system call failed (errno kept).
+ */
+/* clang-format on */
 MON_API int mon_ipc_auth_client_step(int fd, void *state);
 
+/* clang-format off */
 /*
- * Server side of the handshake. creds must stay valid until the handshake ends; it is filled only
- * when step returns MON_OK, with the peer's kernel-verified pid, effective uid and effective gid
- * (SO_PEERCRED, cross-checked against the SCM_CREDENTIALS the kernel attached to the client's
- * hello; a disagreement, for example a socket connected by one process and used by another, fails
- * with MON_ERR_DENIED after a refusal is sent). Until then it holds MON_IPC_PID_UNKNOWN, (uid_t)-1
- * and MON_IPC_GID_UNKNOWN. While it reads the hello the handshake turns SO_PASSCRED on and, where
- * the kernel has it (Linux >= 6.16), SO_PASSRIGHTS off; both are put back before it answers, so
- * later mon_ipc_recv_fd calls see no credentials and may receive descriptors again.
- *
- * Call end before closing fd: a handshake abandoned half-way restores those options in end, and
- * after close the descriptor number may already name another socket.
+ * Server side of the handshake on a connected AF_UNIX SOCK_STREAM or SOCK_SEQPACKET socket (the
+ * caller keeps owning fd). creds must stay valid until the handshake ends; it is filled only when
+ * mon_ipc_auth_server_step returns MON_OK, and until then holds MON_IPC_PID_UNKNOWN, (uid_t)-1 and
+ * MON_IPC_GID_UNKNOWN. Records SO_PEERCRED, turns SO_PASSCRED on and, where the kernel has it
+ * (Linux >= 6.16), SO_PASSRIGHTS off: a client that sends descriptors before the handshake is over
+ * gets EPERM. Both are put back before the server answers, so later mon_ipc_recv_fd calls see no
+ * credentials and may receive descriptors again. Returns MON_CONTINUE, or an error with *state set
+ * to NULL (and the socket options as they were):
+ *   MON_ERR_INVALID  state or creds NULL, fd negative, or fd not an AF_UNIX stream or seqpacket
+ *                    socket;
+ *   MON_ERR_NOMEM    the state could not be allocated;
+ *   MON_ERR_IO       reading SO_PEERCRED or setting an option failed (errno kept).
  *
  * A socketpair's peer credentials name the process that created the pair; a child that inherited
  * one end is therefore refused. Authenticate forked children over a connection they made
  * themselves.
  */
+/* clang-format on */
 MON_API int mon_ipc_auth_server_init(int fd, mon_ipc_creds *creds, void **state);
+
+/* Frees a server state. NULL, or a state that is not a server's, is a no-op. Call it before closing
+ * fd: a handshake abandoned half-way puts SO_PASSCRED and SO_PASSRIGHTS back here, and after close
+ * the descriptor number may already name another socket. */
 MON_API void mon_ipc_auth_server_end(void *state);
+
+/* clang-format off */
+/*
+ * Runs the server's handshake as far as the socket allows: reads the hello, checks it and the
+ * credentials the kernel attached to it against SO_PEERCRED, asks the policy (if any), writes the
+ * answer. Returns MON_OK once the client is verified and accepted (creds now hold the peer's
+ * kernel-verified pid, effective uid and effective gid); MON_WANT_READ / MON_WANT_WRITE on a
+ * non-blocking socket; or an error. Errors are sticky. The order in which a malformed hello is
+ * judged, and which failures are answered with a deny: docs/PROTOCOL.md.
+ *   MON_ERR_DENIED     a deny was sent: the hello's credentials were missing, differed between
+ *                      reads or were not SO_PEERCRED's (for example a socket connected by one
+ *                      process and used by another), or the policy refused the peer;
+ *   MON_ERR_PROTOCOL   the hello is malformed (wrong magic, body too long, not a hello, bad or
+ *                      unknown critical extension, a seqpacket record that is not one message) or
+ *                      came with descriptors or other control data (closed): no reply is sent;
+ *                      or its version is not 1: a deny(version) was sent;
+ *   MON_ERR_TRUNCATED  the hello came with descriptors the kernel cut (all closed); no reply;
+ *   MON_ERR_CLOSED     the client closed the connection (end of file, EPIPE, ECONNRESET);
+ *   MON_ERR_INVALID    state NULL or not a server state, or fd not the one given to init;
+ *   MON_ERR_NOMEM      the kernel lacked buffer space (ENOBUFS);
+ *   MON_ERR_IO         a system call failed (errno kept).
+ */
+/* clang-format on */
 MON_API int mon_ipc_auth_server_step(int fd, void *state);
 
 /* ---- Descriptor passing ---------------------------------------------------------------------- */
 
+/* clang-format off */
 /*
  * Sends src's bytes as one message, with fd_to_send attached (-1: data only). The caller keeps
  * owning fd_to_send. Returns MON_OK once the whole message is queued in the socket. On a
  * non-blocking stream socket that fills up mid-message it returns MON_WANT_WRITE and records the
  * progress in src: call again with the same fd and src, unchanged (the descriptor went with the
- * first byte and is not sent twice). Errors: MON_ERR_INVALID, MON_ERR_CLOSED (peer gone),
- * MON_ERR_TOOBIG (a SOCK_SEQPACKET message larger than the socket accepts), MON_ERR_IO.
+ * first byte and is not sent twice). Errors, after which nothing of the message is pending in src:
+ *   MON_ERR_INVALID  src NULL, target_fd negative, fd_to_send below -1 or not open (EBADF),
+ *                    target_fd not a socket, or another socket than a half-sent message's;
+ *   MON_ERR_CLOSED   the peer is gone (EPIPE, ECONNRESET; never SIGPIPE);
+ *   MON_ERR_TOOBIG   a SOCK_SEQPACKET message larger than the socket accepts (EMSGSIZE: the
+ *                    sender's SO_SNDBUF bounds a record, docs/PROTOCOL.md);
+ *   MON_ERR_NOMEM    the kernel lacked buffer space (ENOBUFS, ENOMEM);
+ *   MON_ERR_IO       any other failure, errno kept: EPERM when the receiver refuses descriptors
+ *                    (SO_PASSRIGHTS off, as during its handshake: nothing was sent, send it again
+ *                    after the handshake), ETOOMANYREFS for too many descriptors in flight.
  */
+/* clang-format on */
 MON_API int mon_ipc_send_fd(int target_fd, mon_buffer *src, int fd_to_send);
 
+/* clang-format off */
 /*
  * Receives exactly one message sent by mon_ipc_send_fd, replacing dst's content. *fd_received is
  * the received descriptor (close-on-exec, now owned by the caller) or -1 when none came. A
  * zero-length message is valid. Returns MON_OK, or MON_WANT_READ on a non-blocking socket: then a
  * partly read message is kept in dst; call again with the same source_fd and dst. Errors, each
- * leaving *fd_received at -1 and every descriptor the kernel delivered closed: MON_ERR_CLOSED the
- * peer closed between messages; MON_ERR_TOOBIG     the message exceeds dst's max_len (it was
- * consumed; the connection stays usable); MON_ERR_TRUNCATED  the kernel cut the control data
- * (consumed likewise); MON_ERR_PROTOCOL   malformed frame, more than one descriptor, several
- * SCM_RIGHTS headers, credentials or any other control message, end of file inside a message;
- *   MON_ERR_INVALID, MON_ERR_NOMEM, MON_ERR_IO.
+ * leaving *fd_received at -1 and every descriptor the kernel delivered closed:
+ *   MON_ERR_CLOSED     the peer closed between messages;
+ *   MON_ERR_TOOBIG     the message exceeds dst's max_len (it was consumed; the connection stays
+ *                      usable);
+ *   MON_ERR_TRUNCATED  the kernel cut the control data of a message that declared no more than one
+ *                      descriptor (consumed likewise: the connection stays usable);
+ *   MON_ERR_PROTOCOL   malformed frame, more than one descriptor declared or delivered, several
+ *                      SCM_RIGHTS headers, credentials or any other control message, descriptors
+ *                      on a later read than the frame's first byte, end of file inside a message:
+ *                      close the connection (docs/PROTOCOL.md says which cases leave it usable);
+ *   MON_ERR_INVALID    dst or fd_received NULL, source_fd negative or not an AF_UNIX stream or
+ *                      seqpacket socket, or another socket than the one a partly read message in
+ *                      dst came from;
+ *   MON_ERR_NOMEM      dst could not grow to the message's size;
+ *   MON_ERR_IO         a system call failed (errno kept).
  */
+/* clang-format on */
 MON_API int mon_ipc_recv_fd(int source_fd, mon_buffer *dst, int *fd_received);
 
 /* ---- Peer identity (docs/IDENTITY.md) -------------------------------------------------------- */
 
+/* clang-format off */
 /*
  * Server, after mon_ipc_auth_server_step returned MON_OK: a pidfd for the peer (SO_PEERPIDFD,
  * Linux >= 6.5). It is made from the process the socket recorded at connect(), so it names the
@@ -198,8 +276,10 @@ MON_API int mon_ipc_recv_fd(int source_fd, mon_buffer *dst, int *fd_received);
  *   MON_ERR_IO           errno says why, for example EMFILE or ENFILE (the descriptor table is
  *                        full). Only this call fails; a later one tries again.
  */
+/* clang-format on */
 MON_API int mon_ipc_auth_server_peer_pidfd(void *state);
 
+/* clang-format off */
 /*
  * Server, after MON_OK: the peer's supplementary groups (SO_PEERGROUPS) and security label
  * (SO_PEERSEC), as the kernel recorded them at connect(). The caller owns both buffers:
@@ -215,6 +295,7 @@ MON_API int mon_ipc_auth_server_peer_pidfd(void *state);
  * then unspecified); MON_ERR_INVALID (state, NULL out_num_groups or out_label_len, a NULL buffer
  * with a non-zero size, handshake not done); MON_ERR_NOMEM; MON_ERR_IO (errno kept).
  */
+/* clang-format on */
 MON_API int mon_ipc_auth_server_peer_info(void *state, gid_t *groups, size_t max_groups,
                                           size_t *out_num_groups, char *label, size_t max_label_len,
                                           size_t *out_label_len);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // mon::auth messages: the bytes of the handshake (docs/PROTOCOL.md, "Handshake").
 //
+// clang-format off
 //   0  4  magic 'm' 'o' 'n' 'H'
 //   4  1  version (1)
 //   5  1  type: 1 hello (client), 2 accept (server), 3 deny (server)
 //   6  2  body_len, big-endian, at most max_body
 //   8  .  body
+// clang-format on
 //
 // hello and accept bodies are a list of extensions; a deny body is a u16 reason code followed by
 // extensions. An extension is u16 type, u16 length, length bytes. An unknown extension whose type

@@ -11,11 +11,24 @@
 namespace {
 
 // mon_buffer and the handshake states live in capi/states.hpp, shared with identity_capi.cc.
+using mon::capi::as_client;
+using mon::capi::as_server;
 using mon::capi::client_state;
-using mon::capi::kClientTag;
-using mon::capi::kServerTag;
 using mon::capi::server_state;
 using mon::capi::to_code;
+
+// Starts the handshake of a freshly allocated state (null: allocation failed) and hands it to the
+// caller; on any failure the state is freed and *state stays null.
+template <class State>
+int hand_out(State* st, void** state) noexcept {
+  if (st == nullptr) return MON_ERR_NOMEM;
+  if (auto r = st->hs.start(); !r) {
+    delete st;
+    return to_code(r.err());
+  }
+  *state = st;
+  return MON_CONTINUE;
+}
 
 void set_unknown(mon_ipc_creds* c) noexcept {
   c->pid = MON_IPC_PID_UNKNOWN;
@@ -54,24 +67,14 @@ int mon_ipc_auth_client_init(int fd, void** state) {
   if (state == nullptr) return MON_ERR_INVALID;
   *state = nullptr;
   if (fd < 0) return MON_ERR_INVALID;
-  auto* st = new (std::nothrow) client_state(fd);
-  if (st == nullptr) return MON_ERR_NOMEM;
-  if (auto r = st->hs.start(); !r) {
-    delete st;
-    return to_code(r.err());
-  }
-  *state = st;
-  return MON_CONTINUE;
+  return hand_out(new (std::nothrow) client_state(fd), state);
 }
 
-void mon_ipc_auth_client_end(void* state) {
-  auto* st = static_cast<client_state*>(state);
-  if (st != nullptr && st->tag == kClientTag) delete st;
-}
+void mon_ipc_auth_client_end(void* state) { delete as_client(state); }
 
 int mon_ipc_auth_client_step(int fd, void* state) {
-  auto* st = static_cast<client_state*>(state);
-  if (st == nullptr || st->tag != kClientTag || fd != st->hs.fd()) return MON_ERR_INVALID;
+  auto* st = as_client(state);
+  if (st == nullptr || fd != st->hs.fd()) return MON_ERR_INVALID;
   return to_code(st->hs.step());
 }
 
@@ -80,24 +83,14 @@ int mon_ipc_auth_server_init(int fd, mon_ipc_creds* creds, void** state) {
   *state = nullptr;
   if (fd < 0 || creds == nullptr) return MON_ERR_INVALID;
   set_unknown(creds);
-  auto* st = new (std::nothrow) server_state(fd, creds);
-  if (st == nullptr) return MON_ERR_NOMEM;
-  if (auto r = st->hs.start(); !r) {
-    delete st;
-    return to_code(r.err());
-  }
-  *state = st;
-  return MON_CONTINUE;
+  return hand_out(new (std::nothrow) server_state(fd, creds), state);
 }
 
-void mon_ipc_auth_server_end(void* state) {
-  auto* st = static_cast<server_state*>(state);
-  if (st != nullptr && st->tag == kServerTag) delete st;
-}
+void mon_ipc_auth_server_end(void* state) { delete as_server(state); }
 
 int mon_ipc_auth_server_step(int fd, void* state) {
-  auto* st = static_cast<server_state*>(state);
-  if (st == nullptr || st->tag != kServerTag || fd != st->hs.fd()) return MON_ERR_INVALID;
+  auto* st = as_server(state);
+  if (st == nullptr || fd != st->hs.fd()) return MON_ERR_INVALID;
   auto r = st->hs.step();
   if (r && r.value() == mon::progress::done) {
     const mon::peer_credentials p = st->hs.peer();

@@ -44,6 +44,42 @@ void refuse(const policy& pol, fd_list& fds) noexcept {
   fds.clear();
 }
 
+// What the walk over one control buffer has seen so far.
+struct walk {
+  fault why = fault::none;  // the first fault met: the one reported
+  bool overflow = false;    // more descriptors than an fd_list holds
+  int rights_headers = 0;
+  int credential_headers = 0;
+  void note(fault f) noexcept {
+    if (why == fault::none) why = f;
+  }
+};
+
+// Takes one control message whose payload is data: descriptors are owned first, judged after.
+void take_message(const header_view& h, std::span<const std::byte> data, const policy& pol,
+                  control_data& out, walk& w) noexcept {
+  if (h.level == SOL_SOCKET && h.type == SCM_RIGHTS) {
+    if (++w.rights_headers > 1) w.note(fault::two_rights_headers);
+    if (!take_descriptors(data, out.fds, w.overflow)) w.note(fault::control_malformed);
+  } else if (h.level == SOL_SOCKET && h.type == SCM_PIDFD) {
+    // A descriptor we never asked for: own it so it is closed with the rest.
+    fd_list pidfd;
+    (void)take_descriptors(data, pidfd, w.overflow);
+    refuse(pol, pidfd);
+    w.note(fault::unexpected_pidfd);
+  } else if (h.level == SOL_SOCKET && h.type == SCM_CREDENTIALS) {
+    if (++w.credential_headers > 1) w.note(fault::two_credentials_headers);
+    if (!pol.allow_credentials) w.note(fault::credentials_not_allowed);
+    if (data.size() != sizeof(ucred)) return w.note(fault::control_malformed);
+    ucred c{};
+    std::memcpy(&c, data.data(), sizeof c);
+    out.has_credentials = true;
+    out.credentials = {c.pid, c.uid, c.gid};
+  } else {
+    w.note(fault::unexpected_control_type);  // unknown or unexpected: refused, never guessed at
+  }
+}
+
 }  // namespace
 
 std::size_t receive_space(std::size_t num_fds, bool credentials) noexcept {
@@ -79,66 +115,35 @@ result<void> decode(std::span<const std::byte> control, int msg_flags, const pol
   out.clear();
   if (control.empty() && (msg_flags & MSG_CTRUNC) == 0) return {};
   if (decode_one_rights_header(control, msg_flags, pol, out)) return {};
-  fault why = fault::none;  // the first fault met: the one reported
-  const auto note = [&why](fault f) noexcept {
-    if (why == fault::none) why = f;
-  };
-  bool overflow = false;
-  int rights_headers = 0;
-  int credential_headers = 0;
-
+  walk w;
   constexpr std::size_t hdr_len = CMSG_LEN(0);
   std::size_t off = 0;
   while (control.size() - off >= sizeof(cmsghdr)) {
     const header_view h = read_header(control.data() + off);
     if (h.len < hdr_len) {  // cannot even hold its own header: nothing after it can be trusted
-      note(fault::control_malformed);
+      w.note(fault::control_malformed);
       break;
     }
     const std::size_t avail = control.size() - off;
     // Some systems report the untruncated length: bounded by the buffer, and still malformed.
-    if (h.len > avail) note(fault::control_malformed);
+    if (h.len > avail) w.note(fault::control_malformed);
     const std::size_t data_len = (h.len > avail ? avail : h.len) - hdr_len;
-    const auto data = control.subspan(off + hdr_len, data_len);
-
-    if (h.level == SOL_SOCKET && h.type == SCM_RIGHTS) {
-      if (++rights_headers > 1) note(fault::two_rights_headers);
-      if (!take_descriptors(data, out.fds, overflow)) note(fault::control_malformed);
-    } else if (h.level == SOL_SOCKET && h.type == SCM_PIDFD) {
-      // A descriptor we never asked for: own it so it is closed with the rest.
-      fd_list pidfd;
-      (void)take_descriptors(data, pidfd, overflow);
-      refuse(pol, pidfd);
-      note(fault::unexpected_pidfd);
-    } else if (h.level == SOL_SOCKET && h.type == SCM_CREDENTIALS) {
-      if (++credential_headers > 1) note(fault::two_credentials_headers);
-      if (!pol.allow_credentials) note(fault::credentials_not_allowed);
-      if (data_len != sizeof(ucred)) {
-        note(fault::control_malformed);
-      } else {
-        ucred c{};
-        std::memcpy(&c, data.data(), sizeof c);
-        out.has_credentials = true;
-        out.credentials = {c.pid, c.uid, c.gid};
-      }
-    } else {
-      note(fault::unexpected_control_type);  // unknown or unexpected: refused, never guessed at
-    }
+    take_message(h, control.subspan(off + hdr_len, data_len), pol, out, w);
 
     // Advance by the aligned length, without overflow and without trusting it past the buffer.
     const std::size_t step = CMSG_ALIGN(h.len);
     if (step < h.len || step > avail) break;
     off += step;
   }
-  if (overflow || out.fds.size() > pol.max_fds) note(fault::too_many_descriptors);
+  if (w.overflow || out.fds.size() > pol.max_fds) w.note(fault::too_many_descriptors);
 
   // A cut buffer wins over everything else: what was cut may be why the rest looks wrong.
-  if (msg_flags & MSG_CTRUNC) why = fault::control_truncated;
-  if (why == fault::none) return {};
+  if (msg_flags & MSG_CTRUNC) w.why = fault::control_truncated;
+  if (w.why == fault::none) return {};
   refuse(pol, out.fds);
   out.clear();
-  out.why = why;
-  return why == fault::control_truncated ? errc::truncated : errc::protocol;
+  out.why = w.why;
+  return w.why == fault::control_truncated ? errc::truncated : errc::protocol;
 }
 
 result<std::size_t> encode(std::span<std::byte> buf, std::span<const int> fds,

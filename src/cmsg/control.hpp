@@ -53,11 +53,13 @@ inline constexpr std::size_t max_space = 1200;
 // ownership of every descriptor the buffer names (SCM_RIGHTS, SCM_PIDFD) into out or closes it,
 // then checks the policy. On error every descriptor went to pol.dispose and out holds only why it
 // failed (out.why):
+// clang-format off
 //   errc::truncated  MSG_CTRUNC was set (fault::control_truncated, whatever else was wrong);
 //   errc::protocol   otherwise the first fault met walking the buffer: control_malformed,
 //                    two_rights_headers, unexpected_pidfd, unexpected_control_type,
 //                    credentials_not_allowed, two_credentials_headers; then, after the walk,
 //                    too_many_descriptors (more than policy.max_fds).
+// clang-format on
 [[nodiscard]] result<void> decode(std::span<const std::byte> control, int msg_flags,
                                   const policy& pol, control_data& out) noexcept;
 

@@ -16,10 +16,12 @@ namespace mon::sys {
 
 // SO_PEERPIDFD (Linux >= 6.5): a new pidfd (close-on-exec) for the peer recorded at connect().
 // Errors, each with the errno kept:
+// clang-format off
 //   errc::unsupported  the kernel has no SO_PEERPIDFD (ENOPROTOOPT);
 //   errc::closed       the peer process is gone and the kernel cannot pin it (ESRCH; EINVAL from
 //                      6.5-6.8's pidfd_prepare; ENODATA: no peer recorded);
 //   errc::io           anything else, in particular EMFILE/ENFILE (descriptor table full).
+// clang-format on
 [[nodiscard]] result<unique_fd> peer_pidfd(int fd) noexcept;
 
 // The answer of one SO_PEERGROUPS or SO_PEERSEC call into a caller's buffer.

@@ -34,6 +34,21 @@ error from_errno(int e) noexcept {
   }
 }
 
+namespace {
+
+// The outcome of a sendmsg or recvmsg that returned -1 with errno e (EINTR already retried).
+io_result failed_call(int e) noexcept {
+  io_result r;
+  if (e == EAGAIN || e == EWOULDBLOCK) {
+    r.what = io_result::kind::would_block;
+  } else {
+    r.err = from_errno(e);
+  }
+  return r;
+}
+
+}  // namespace
+
 io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol, cmsg::control_data& out,
                   int flags) noexcept {
   alignas(cmsghdr) std::byte control[cmsg::max_space];
@@ -50,17 +65,12 @@ io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol, cmsg::c
     n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | flags);
   } while (n < 0 && errno == EINTR);
 
-  io_result r;
   if (n < 0) {
     const int e = errno;
-    if (e == EAGAIN || e == EWOULDBLOCK) {
-      r.what = io_result::kind::would_block;
-    } else {
-      r.err = from_errno(e);
-    }
     out.clear();
-    return r;
+    return failed_call(e);
   }
+  io_result r;
   // Ownership first: every descriptor in the control data is now held (or closed) by out.
   cmsg::policy refusing = pol;
   refusing.dispose = &discard;
@@ -98,15 +108,7 @@ io_result send(int fd, std::span<const iovec> iov, std::span<const int> fds,
     n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | flags);
   } while (n < 0 && errno == EINTR);
 
-  if (n < 0) {
-    const int e = errno;
-    if (e == EAGAIN || e == EWOULDBLOCK) {
-      r.what = io_result::kind::would_block;
-    } else {
-      r.err = from_errno(e);
-    }
-    return r;
-  }
+  if (n < 0) return failed_call(errno);
   r.what = io_result::kind::ok;
   r.bytes = static_cast<std::size_t>(n);
   return r;

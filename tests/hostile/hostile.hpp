@@ -72,23 +72,7 @@ inline std::vector<std::uint8_t> bytes_of(const char* s) {
 // sendmsg with an explicit SCM_CREDENTIALS of the caller's choosing (what a forger writes). Returns
 // sendmsg's result, errno kept.
 inline ssize_t send_with_credentials(int fd, std::span<const std::uint8_t> bytes, const ucred& c) {
-  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(ucred))] = {};
-  iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* h = CMSG_FIRSTHDR(&msg);
-  h->cmsg_len = CMSG_LEN(sizeof(ucred));
-  h->cmsg_level = SOL_SOCKET;
-  h->cmsg_type = SCM_CREDENTIALS;
-  std::memcpy(CMSG_DATA(h), &c, sizeof c);
-  ssize_t n;
-  do {
-    n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n;
+  return test::raw_sendmsg(fd, bytes, {}, &c);
 }
 
 // Bytes queued for reading on a socket (SIOCINQ): how much of an attacker's data was left unread.

@@ -29,11 +29,7 @@ inline int run_server_keep(int fd, mon_ipc_creds* creds, void** st,
     const int p = mon_ipc_auth_server_set_policy(*st, policy, ctx);
     if (p != MON_OK) return p;
   }
-  while (rc > 0) {
-    rc = mon_ipc_auth_server_step(fd, *st);
-    if (rc == MON_WANT_READ || rc == MON_WANT_WRITE) wait_for(fd, rc);
-  }
-  return rc;
+  return drive(fd, *st, rc, mon_ipc_auth_server_step);
 }
 
 // The client side, optionally requiring the server's uid.
@@ -44,10 +40,7 @@ inline int run_client_requiring(int fd, uid_t uid) {
     const int r = mon_ipc_auth_client_require_uid(st, uid);
     if (r != MON_OK) rc = r;
   }
-  while (rc > 0) {
-    rc = mon_ipc_auth_client_step(fd, st);
-    if (rc == MON_WANT_READ || rc == MON_WANT_WRITE) wait_for(fd, rc);
-  }
+  rc = drive(fd, st, rc, mon_ipc_auth_client_step);
   mon_ipc_auth_client_end(st);
   return rc;
 }

@@ -13,31 +13,35 @@ inline void wait_for(int fd, int rc) {
   (void)::poll(&p, 1, 5000);
 }
 
-// Returns MON_OK or the error; counts how often the socket was not ready.
-inline int run_client(int fd, int* waits = nullptr) {
-  void* st = nullptr;
-  int rc = mon_ipc_auth_client_init(fd, &st);
+// The one C-ABI handshake loop of the suites: steps a client or server state (step is
+// mon_ipc_auth_client_step or mon_ipc_auth_server_step) from rc, what init returned, until it is
+// done or failed, waiting with poll() on MON_WANT_READ / MON_WANT_WRITE. Returns MON_OK or the
+// error; counts in *waits (if given) how often the socket was not ready. Leaves st alive.
+inline int drive(int fd, void* st, int rc, int (*step)(int, void*), int* waits = nullptr) {
   while (rc > 0) {
-    rc = mon_ipc_auth_client_step(fd, st);
+    rc = step(fd, st);
     if (rc == MON_WANT_READ || rc == MON_WANT_WRITE) {
       if (waits) ++*waits;
       wait_for(fd, rc);
     }
   }
+  return rc;
+}
+
+// A whole client handshake: init, drive, end. Returns MON_OK or the error.
+inline int run_client(int fd, int* waits = nullptr) {
+  void* st = nullptr;
+  int rc = mon_ipc_auth_client_init(fd, &st);
+  rc = drive(fd, st, rc, mon_ipc_auth_client_step, waits);
   mon_ipc_auth_client_end(st);
   return rc;
 }
 
+// A whole server handshake: init, drive, end. Returns MON_OK or the error.
 inline int run_server(int fd, mon_ipc_creds* creds, int* waits = nullptr) {
   void* st = nullptr;
   int rc = mon_ipc_auth_server_init(fd, creds, &st);
-  while (rc > 0) {
-    rc = mon_ipc_auth_server_step(fd, st);
-    if (rc == MON_WANT_READ || rc == MON_WANT_WRITE) {
-      if (waits) ++*waits;
-      wait_for(fd, rc);
-    }
-  }
+  rc = drive(fd, st, rc, mon_ipc_auth_server_step, waits);
   mon_ipc_auth_server_end(st);
   return rc;
 }

@@ -125,30 +125,21 @@ void raw_send(int fd, std::span<const std::uint8_t> bytes, std::span<const int> 
   raw_send_headers(fd, bytes, headers, false);
 }
 
-void raw_send_headers(int fd, std::span<const std::uint8_t> bytes,
-                      const std::vector<std::vector<int>>& rights_headers, bool with_creds) {
+ssize_t raw_sendmsg(int fd, std::span<const std::uint8_t> bytes,
+                    const std::vector<std::vector<int>>& rights_headers, const ucred* creds) {
   std::vector<std::uint8_t> control;
-  for (const auto& h : rights_headers) {
-    std::size_t off = control.size();
-    control.resize(off + CMSG_SPACE(h.size() * sizeof(int)));
+  auto put = [&control](int type, const void* data, std::size_t len) {
+    const std::size_t off = control.size();
+    control.resize(off + CMSG_SPACE(len));
     cmsghdr c{};
-    c.cmsg_len = CMSG_LEN(h.size() * sizeof(int));
+    c.cmsg_len = CMSG_LEN(len);
     c.cmsg_level = SOL_SOCKET;
-    c.cmsg_type = SCM_RIGHTS;
+    c.cmsg_type = type;
     std::memcpy(control.data() + off, &c, sizeof c);
-    std::memcpy(control.data() + off + CMSG_LEN(0), h.data(), h.size() * sizeof(int));
-  }
-  if (with_creds) {
-    std::size_t off = control.size();
-    control.resize(off + CMSG_SPACE(sizeof(ucred)));
-    cmsghdr c{};
-    c.cmsg_len = CMSG_LEN(sizeof(ucred));
-    c.cmsg_level = SOL_SOCKET;
-    c.cmsg_type = SCM_CREDENTIALS;
-    ucred u{::getpid(), ::geteuid(), ::getegid()};
-    std::memcpy(control.data() + off, &c, sizeof c);
-    std::memcpy(control.data() + off + CMSG_LEN(0), &u, sizeof u);
-  }
+    if (len > 0) std::memcpy(control.data() + off + CMSG_LEN(0), data, len);
+  };
+  for (const auto& h : rights_headers) put(SCM_RIGHTS, h.data(), h.size() * sizeof(int));
+  if (creds != nullptr) put(SCM_CREDENTIALS, creds, sizeof *creds);
   iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -159,7 +150,14 @@ void raw_send_headers(int fd, std::span<const std::uint8_t> bytes,
   do {
     n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(bytes.size()))
+  return n;
+}
+
+void raw_send_headers(int fd, std::span<const std::uint8_t> bytes,
+                      const std::vector<std::vector<int>>& rights_headers, bool with_creds) {
+  const ucred own{::getpid(), ::geteuid(), ::getegid()};
+  if (raw_sendmsg(fd, bytes, rights_headers, with_creds ? &own : nullptr) !=
+      static_cast<ssize_t>(bytes.size()))
     throw std::runtime_error(std::string("raw sendmsg: ") + std::strerror(errno));
 }
 

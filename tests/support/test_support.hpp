@@ -74,8 +74,14 @@ int wait_child(pid_t pid);
 // Raw peers: send exactly these bytes with exactly this control data (any levels and types).
 void raw_send(int fd, std::span<const std::uint8_t> bytes, std::span<const int> fds = {},
               int flags = 0);
-// Sends bytes with one or several SCM_RIGHTS headers (each vector a header) and optionally
-// explicit SCM_CREDENTIALS.
+// One sendmsg (MSG_NOSIGNAL, EINTR retried) of bytes with exactly this control data: one SCM_RIGHTS
+// header per vector, then SCM_CREDENTIALS with *creds (any values: what a forger writes) unless
+// creds is null. Returns sendmsg's result, errno kept. Every raw peer of the suites sends through
+// this.
+ssize_t raw_sendmsg(int fd, std::span<const std::uint8_t> bytes,
+                    const std::vector<std::vector<int>>& rights_headers, const ucred* creds);
+// Sends bytes with one or several SCM_RIGHTS headers (each vector a header) and optionally this
+// process's own SCM_CREDENTIALS; throws std::runtime_error unless all bytes went.
 void raw_send_headers(int fd, std::span<const std::uint8_t> bytes,
                       const std::vector<std::vector<int>>& rights_headers, bool with_creds);
 
