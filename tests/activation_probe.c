@@ -32,11 +32,10 @@ int main(void) {
   if (rc != MON_OK) return 13;
 
   char line[512];
-  const int len_line = snprintf(line, sizeof line,
-                                "sockets=%zu fd=%d name=%s type=%s cloexec=%d passcred=%d env=%s",
-                                n, socks[0].fd, socks[0].name,
-                                socks[0].type == SOCK_STREAM ? "stream" : "seqpacket", cloexec,
-                                passcred, cleared ? "cleared" : "kept");
+  const int len_line =
+      snprintf(line, sizeof line, "sockets=%zu fd=%d name=%s type=%s cloexec=%d passcred=%d env=%s",
+               n, socks[0].fd, socks[0].name, socks[0].type == SOCK_STREAM ? "stream" : "seqpacket",
+               cloexec, passcred, cleared ? "cleared" : "kept");
   mon_buffer *out = mon_buffer_new(0);
   if (out == NULL || len_line < 0) return 14;
   rc = mon_buffer_append(out, line, (size_t)len_line);

@@ -313,7 +313,7 @@ TEST_F(ListenerTest, PrepareListenerChecksTheSocket) {
   EXPECT_EQ(mon::prepare_listener(udp.get()).err(), invalid);  // not AF_UNIX
   auto pair = mon::test::make_pair(SOCK_STREAM);
   EXPECT_EQ(mon::prepare_listener(pair.a.get()).err(), invalid);  // connected, not listening
-  EXPECT_EQ(int_option(pair.a.get(), SO_PASSCRED), 0);           // and left alone
+  EXPECT_EQ(int_option(pair.a.get(), SO_PASSCRED), 0);            // and left alone
   mon::unique_fd dgram(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   EXPECT_EQ(mon_listener_prepare(dgram.get()), MON_ERR_INVALID);
 
@@ -375,7 +375,8 @@ TEST(ListenerParse, EnvironmentNumbersAreDigitsInRange) {
   EXPECT_EQ(parse_env_number("0", 10), 0u);
   EXPECT_EQ(parse_env_number("10", 10), 10u);
   EXPECT_EQ(parse_env_number("4194304", 2147483647), 4194304u);
-  for (const char* bad : {"", "11", "-1", "+1", " 1", "1 ", "0x1", "1a", "99999999999999999999999"}) {
+  for (const char* bad :
+       {"", "11", "-1", "+1", " 1", "1 ", "0x1", "1a", "99999999999999999999999"}) {
     EXPECT_FALSE(parse_env_number(bad, 10).has_value()) << bad;
   }
   EXPECT_FALSE(parse_env_number(nullptr, 10).has_value());
@@ -561,11 +562,11 @@ TEST(Activation, GarbageNumbersAreInvalid) {
       {nullptr, "x", nullptr},
       {nullptr, "-1", nullptr},
       {nullptr, " 1", nullptr},
-      {nullptr, "1025", nullptr},              // more than listen_fds_max
-      {nullptr, "4294967299", nullptr},        // wraps to 3 in 32 bits
+      {nullptr, "1025", nullptr},        // more than listen_fds_max
+      {nullptr, "4294967299", nullptr},  // wraps to 3 in 32 bits
       {nullptr, "18446744073709551617", nullptr},
-      {nullptr, nullptr, nullptr},             // LISTEN_PID without LISTEN_FDS
-      {nullptr, "1", "a:b"},                   // more names than sockets
+      {nullptr, nullptr, nullptr},  // LISTEN_PID without LISTEN_FDS
+      {nullptr, "1", "a:b"},        // more names than sockets
   };
   for (const auto& c : cases) {
     EXPECT_EQ(run_child([&] {

@@ -68,8 +68,8 @@ static int advance(int ep, struct client *c) {
     if (rc == MON_WANT_READ || rc == MON_WANT_WRITE) return wait_for(ep, c, rc), 0;
     if (rc != MON_OK) return drop(ep, c, mon_strerror(rc)), 0;
     char text[96];
-    int n = snprintf(text, sizeof text, "hello uid %u pid %d", (unsigned)c->peer.uid,
-                     (int)c->peer.pid);
+    int n =
+        snprintf(text, sizeof text, "hello uid %u pid %d", (unsigned)c->peer.uid, (int)c->peer.pid);
     c->out = mon_buffer_new(0);
     if (c->out == NULL || mon_buffer_append(c->out, text, (size_t)n) != MON_OK)
       return drop(ep, c, "out of memory"), 0;

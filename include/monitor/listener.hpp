@@ -98,7 +98,7 @@ inline constexpr std::size_t listen_fds_max = 1024;
 
 // One socket passed by the service manager.
 struct activated_socket {
-  unique_fd fd;                           // descriptor 3, 4, ...: owned by the caller now
+  unique_fd fd;                            // descriptor 3, 4, ...: owned by the caller now
   socket_type type = socket_type::stream;  // its SO_TYPE
   char name[listen_name_max + 1] = {};     // its LISTEN_FDNAMES entry, or "unknown"
 };
@@ -125,7 +125,7 @@ struct activation_options {
 //                   or a descriptor is not an open AF_UNIX listening socket of the expected type.
 //                   The descriptors are left open and untouched (they may not even be ours);
 //   errc::io        making a descriptor close-on-exec or non-blocking, or preparing it, failed.
-[[nodiscard]] MON_API result<std::size_t> listen_fds(std::span<activated_socket> out,
-                                                     const activation_options& options = {}) noexcept;
+[[nodiscard]] MON_API result<std::size_t> listen_fds(
+    std::span<activated_socket> out, const activation_options& options = {}) noexcept;
 
 }  // namespace mon

@@ -36,8 +36,8 @@ int mon_ipc_send_fds(int fd, mon_buffer* buf, const int* fds, size_t num_fds) {
   if (buf == nullptr || fd < 0 || (fds == nullptr && num_fds > 0) || num_fds > mon::max_fds) {
     return MON_ERR_INVALID;
   }
-  const std::span<const int> list = num_fds > 0 ? std::span<const int>(fds, num_fds)
-                                                : std::span<const int>{};
+  const std::span<const int> list =
+      num_fds > 0 ? std::span<const int>(fds, num_fds) : std::span<const int>{};
   return to_code(mon::send_message(fd, buf->impl, list));
 }
 

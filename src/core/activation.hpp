@@ -14,8 +14,8 @@
 namespace mon::core {
 
 // path as an AF_UNIX address. A leading '@' names the abstract namespace (the rest of the path,
-// without a terminating NUL), refused unless allow_abstract. errc::invalid for a null or empty path,
-// a bare "@", or one that does not fit in sun_path (with its NUL, for a file-system path).
+// without a terminating NUL), refused unless allow_abstract. errc::invalid for a null or empty
+// path, a bare "@", or one that does not fit in sun_path (with its NUL, for a file-system path).
 [[nodiscard]] result<sys::unix_address> make_address(const char* path,
                                                      bool allow_abstract) noexcept;
 

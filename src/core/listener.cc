@@ -79,9 +79,7 @@ result<void> split_names(const char* names, std::span<activated_socket> out) noe
 
 namespace {
 
-bool is_supported_type(int type) noexcept {
-  return type == SOCK_STREAM || type == SOCK_SEQPACKET;
-}
+bool is_supported_type(int type) noexcept { return type == SOCK_STREAM || type == SOCK_SEQPACKET; }
 
 // SO_PASSCRED on and SO_PASSRIGHTS off; a kernel without SO_PASSRIGHTS (< 6.16) is not an error
 // (listener.hpp says what that leaves to the library).

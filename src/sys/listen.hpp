@@ -59,8 +59,8 @@ struct path_facts {
 
 // The facts about a descriptor that decide whether it is a listening socket we can use.
 struct socket_facts {
-  int domain = -1;  // SO_DOMAIN
-  int type = -1;    // SO_TYPE
+  int domain = -1;         // SO_DOMAIN
+  int type = -1;           // SO_TYPE
   bool listening = false;  // SO_ACCEPTCONN
 };
 // errc::invalid (EBADF, ENOTSOCK) for a descriptor that is not an open socket.
