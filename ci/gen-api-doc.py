@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 HEADERS = ROOT / "include" / "monitor"
 OUT = ROOT / "docs" / "API.md"
 SECTION = re.compile(r"^/\*\s*-{3,}\s*(.*?)\s*-{3,}\s*\*/$")
-SKIP_PP = re.compile(r"^#\s*(pragma|include|ifndef|ifdef|if|endif|else|elif|undef)\b|^#\s*define\s+MONITOR_\w+_H\b")
+SKIP_PP = re.compile(r"^#\s*(pragma|include|ifndef|ifdef|if|endif|else|elif|undef|error)\b|^#\s*define\s+MONITOR_\w+_H\b")
 
 
 def strip_comment(lines):
@@ -36,6 +36,8 @@ def strip_comment(lines):
             s = re.sub(r"^\*(?!/)\s?", "", s)
         if s.strip() in ("clang-format off", "clang-format on"):
             continue  # a formatter switch around a table, not documentation
+        if "SPDX-License-Identifier:" in s:
+            continue  # the licence tag every file starts with is not documentation
         out.append(s.rstrip())
     while out and not out[0]:
         out.pop(0)
