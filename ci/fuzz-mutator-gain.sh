@@ -42,7 +42,7 @@ for side in structured bytes; do
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-  units=$(ls "$work/$side/corpus" | wc -l)
+  units=$(find "$work/$side/corpus" -type f | wc -l)
   printf '| %-18s | %-10s | %10s | %7s | %5s | %6s | %6s |\n' "$target" "$side" "$execs" "$rate" \
     "$cov" "$ft" "$units"
 done

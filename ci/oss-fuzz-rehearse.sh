@@ -79,6 +79,6 @@ for san in ${MONITOR_REHEARSE_SANITIZERS:-address undefined}; do
       echo "ci/oss-fuzz-rehearse.sh: $san: $t failed on its seed corpus" >&2
       exit 1
     fi
-    echo "$san: $t: $(ls "$seeds" | wc -l) seeds, $(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)"
+    echo "$san: $t: $(find "$seeds" -type f | wc -l) seeds, $(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)"
   done
 done

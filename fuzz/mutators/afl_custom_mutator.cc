@@ -33,9 +33,13 @@ extern "C" std::size_t afl_custom_fuzz(void* data, std::uint8_t* buf, std::size_
                                        std::size_t /*add_buf_size*/, std::size_t max_size) {
   namespace mut = mon::fuzz::mut;
   auto* s = static_cast<state*>(data);
-  // The mutators work in place: a buffer of max_size that we own, handed back to AFL++.
+  // The mutators work in place: a buffer we own, handed back to AFL++. Room to grow is bounded
+  // well below AFL++'s max_size (1 MB), which would cost a megabyte of copying per call; no edit
+  // more than doubles an input (a duplicated frame) or adds more than a few hundred bytes.
+  std::size_t room = 2 * buf_size + 4096;
+  if (room > max_size) room = max_size > buf_size ? max_size : buf_size;
   s->buf.assign(buf, buf + buf_size);
-  s->buf.resize(max_size > buf_size ? max_size : buf_size);
+  s->buf.resize(room);
   const auto seed = static_cast<unsigned int>(s->r.next());
   const std::size_t n =
       mut::MON_FUZZ_MUTATE(mut::request{s->buf.data(), buf_size, s->buf.size(), seed, mut::havoc});

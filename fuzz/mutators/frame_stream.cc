@@ -426,4 +426,20 @@ bytes encode_frames(const fr_input& f) {
 
 std::size_t mutate_frame_decode(const request& req) { return mutate(req); }
 
+std::size_t crossover_frame_decode(const cross_request& req) {
+  rng r(req.seed);
+  fr_input a = decode_frames(req.a);
+  const fr_input b = decode_frames(req.b);
+  if (a.prefix_len < 4 || b.prefix_len < 4 || a.wire() || b.wire() || a.records() != b.records())
+    return 0;
+  auto ga = to_groups(a);
+  const auto gb = to_groups(b);
+  ga.resize(r.below(ga.size() + 1));
+  const std::size_t from = r.below(gb.size() + 1);
+  ga.insert(ga.end(), gb.begin() + static_cast<std::ptrdiff_t>(from), gb.end());
+  from_groups(a, ga);
+  a.tail.clear();
+  return finish_child(encode_frames(a), req);
+}
+
 }  // namespace mon::fuzz::mut

@@ -53,5 +53,7 @@ fr_input decode_frames(std::span<const std::uint8_t> in);
 bytes encode_frames(const fr_input& f);
 
 std::size_t mutate_frame_decode(const request& req);
+// A child with the limits and first frames of one parent and the later frames of the other.
+std::size_t crossover_frame_decode(const cross_request& req);
 
 }  // namespace mon::fuzz::mut

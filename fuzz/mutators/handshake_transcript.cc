@@ -371,6 +371,21 @@ bytes handshake_message(const hs_input& h) {
   return m;
 }
 
+namespace {
+std::size_t crossover(const cross_request& req, bool server) {
+  rng r(req.seed);
+  hs_input a = decode_handshake(req.a, server);
+  const hs_input b = decode_handshake(req.b, server);
+  if (!a.has_flags || !b.has_flags) return 0;
+  rechunk(a, handshake_message(b), r);
+  if (r.one_in(2)) a.tail = b.tail;  // the other's write sizes (server) or trailing bytes
+  return finish_child(encode_handshake(a), req);
+}
+}  // namespace
+
+std::size_t crossover_handshake_server(const cross_request& req) { return crossover(req, true); }
+std::size_t crossover_handshake_client(const cross_request& req) { return crossover(req, false); }
+
 std::size_t mutate_handshake_server(const request& req) { return mutate(req, true); }
 std::size_t mutate_handshake_client(const request& req) { return mutate(req, false); }
 

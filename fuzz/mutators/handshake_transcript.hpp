@@ -41,5 +41,8 @@ bytes handshake_message(const hs_input& h);
 
 std::size_t mutate_handshake_server(const request& req);
 std::size_t mutate_handshake_client(const request& req);
+// A child with one parent's flags, credentials and read ops carrying the other's message.
+std::size_t crossover_handshake_server(const cross_request& req);
+std::size_t crossover_handshake_client(const cross_request& req);
 
 }  // namespace mon::fuzz::mut

@@ -31,6 +31,21 @@ struct request {
   byte_mutator fallback;
 };
 
+// One crossover request: two parents, the output buffer and its room, the seed.
+struct cross_request {
+  std::span<const std::uint8_t> a, b;
+  std::uint8_t* out;
+  std::size_t max_out;
+  unsigned int seed;
+};
+
+// Writes a re-encoded child; 0 (libFuzzer then keeps its own crossover) when it does not fit.
+inline std::size_t finish_child(const std::vector<std::uint8_t>& child, const cross_request& req) {
+  if (child.empty() || child.size() > req.max_out) return 0;
+  std::memcpy(req.out, child.data(), child.size());
+  return child.size();
+}
+
 // xorshift64*: deterministic for a seed, so the engine can replay a mutation.
 class rng {
  public:
