@@ -63,11 +63,11 @@ namespace {
 constexpr int max_closers = 4;
 constexpr std::size_t batch = PIPE_BUF / sizeof(int);  // one atomic pipe write
 
-std::mutex closer_mu;          // guards the fields below (only ever taken on a refusal)
-pid_t closer_owner = 0;        // the process whose closers read queue_read (a fork has none)
-int queue_read = -1;           // the closers' end of the queue
-int queue_write = -1;          // O_NONBLOCK: a full queue is EAGAIN, never a wait
-int closers = 0;               // closer threads started in closer_owner
+std::mutex closer_mu;              // guards the fields below (only ever taken on a refusal)
+pid_t closer_owner = 0;            // the process whose closers read queue_read (a fork has none)
+int queue_read = -1;               // the closers' end of the queue
+int queue_write = -1;              // O_NONBLOCK: a full queue is EAGAIN, never a wait
+int closers = 0;                   // closer threads started in closer_owner
 std::atomic<int> idle_closers{0};  // started closers not inside close()
 
 void* closer_main(void* arg) {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Faults below the library, injected without touching it, for the paths a mutation run showed no
-// test could tell apart (issue 12, part 5): a failed SO_PEERCRED (a seccomp filter in a forked child
-// makes the kernel answer EACCES), a socket-type query that fails on a socket a later recvmsg would
-// accept (AF_INET, AF_UNIX datagram), a second start() after a failed one on a descriptor number
-// that has become a good socket meanwhile, and the errno field of a protocol error.
+// test could tell apart (issue 12, part 5): a failed SO_PEERCRED (a seccomp filter in a forked
+// child makes the kernel answer EACCES), a socket-type query that fails on a socket a later recvmsg
+// would accept (AF_INET, AF_UNIX datagram), a second start() after a failed one on a descriptor
+// number that has become a good socket meanwhile, and the errno field of a protocol error.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>

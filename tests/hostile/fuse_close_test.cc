@@ -5,16 +5,16 @@
 // each call that might wait by running it on a thread, and on overrun answers the held requests
 // (the thread then returns) and fails: the suite never hangs and no thread outlives its test.
 #include <fcntl.h>
-#include <poll.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstring>
-#include <thread>
 #include <chrono>
+#include <cstring>
 #include <future>
+#include <thread>
 #include <vector>
 
 #include "auth/messages.hpp"
@@ -139,7 +139,8 @@ TEST(FuseClose, KernelDropsDescriptorsThatFindNoRoomWithoutWaiting) {
   fs.release();  // our own copy may now be closed
 }
 
-// --- sys::discard ----------------------------------------------------------------------------------
+// --- sys::discard
+// ----------------------------------------------------------------------------------
 
 // (b) the default disposal: returns at once although the close() it arranges waits; the descriptor
 // is closed by a closer thread once the server answers.
@@ -234,9 +235,10 @@ TEST(Discard, TheCHandlerOwnsEveryDescriptor) {
   (void)::close(n);
 }
 
-// --- (c) end to end, today's public API --------------------------------------------------------------
-// These fail (within the bound, never by hanging) until every refusal site disposes of descriptors
-// through sys::discard or lets the kernel drop them.
+// --- (c) end to end, today's public API
+// -------------------------------------------------------------- These fail (within the bound,
+// never by hanging) until every refusal site disposes of descriptors through sys::discard or lets
+// the kernel drop them.
 
 // A non-blocking receiver that takes no descriptors, sent a frame that carries one FUSE file.
 TEST(FuseClose, NonBlockingReceiveRefusingAFuseDescriptorReturns) {
@@ -247,7 +249,8 @@ TEST(FuseClose, NonBlockingReceiveRefusingAFuseDescriptorReturns) {
   message_buffer buf;
   fd_list fds;
   result<progress> r = progress::done;
-  const bool returned = returns_within(fs, bound, [&] { r = receive_message(pair.b.get(), buf, fds, 0); });
+  const bool returned =
+      returns_within(fs, bound, [&] { r = receive_message(pair.b.get(), buf, fds, 0); });
   EXPECT_TRUE(returned) << "a non-blocking receive waited in close() of a refused FUSE descriptor";
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().code, errc::protocol);

@@ -37,8 +37,8 @@ unique_fd mount_stall_fs(const std::string& dir, bool allow_other, std::string& 
                            ",rootmode=40000,user_id=0,group_id=0" +
                            (allow_other ? ",allow_other" : "");
   if (::mount("monitor-fuse-stall", dir.c_str(), "fuse", MS_NOSUID | MS_NODEV, opts.c_str()) != 0) {
-    why_not = std::string("mounting a FUSE file system is not permitted here: ") +
-              std::strerror(errno);
+    why_not =
+        std::string("mounting a FUSE file system is not permitted here: ") + std::strerror(errno);
     return {};
   }
   return dev;
@@ -89,7 +89,7 @@ fuse_stall::fuse_stall(bool allow_other) {
 
 fuse_stall::~fuse_stall() {
   if (server_ > 0) {
-    release();      // whatever waits in the kernel for the server returns now
+    release();         // whatever waits in the kernel for the server returns now
     control_.reset();  // the server exits: the connection is aborted, nothing more can wait
     int status;
     while (::waitpid(server_, &status, 0) < 0 && errno == EINTR) {
