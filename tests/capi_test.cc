@@ -157,6 +157,12 @@ TEST(CApiIpc, IoErrorKeepsErrno) {
   errno = 0;
   EXPECT_EQ(mon_ipc_send_fd(pair.a.get(), b, stale), MON_ERR_INVALID);
   EXPECT_EQ(errno, EBADF);
+  // A system error the library has no code of its own for: MON_ERR_IO, and errno says which.
+  mon::unique_fd unconnected(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(unconnected.valid());
+  errno = 0;
+  EXPECT_EQ(mon_ipc_send_fd(unconnected.get(), b, -1), MON_ERR_IO);
+  EXPECT_EQ(errno, ENOTCONN);
   mon_buffer_free(b);
 }
 

@@ -15,8 +15,10 @@
 // broker run as root keeps only CAP_DAC_READ_SEARCH (privileges.hpp). Everything is logged to
 // stderr.
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -257,6 +259,15 @@ void broker::handle_request(connection& c) {
              printable(path).c_str());
     return reply(c, FDB_DENIED, 0, {});
   }
+  // At most one descriptor of ours in flight per connection: a client that does not read its
+  // replies cannot push the broker (uid 0, no CAP_SYS_RESOURCE after the drop) to its in-flight
+  // limit, past which every reply to everyone fails with ETOOMANYREFS.
+  int unread = 0;
+  if (::ioctl(c.sock.get(), SIOCOUTQ, &unread) != 0 || unread > 0) {
+    log_line("busy pid=%d uid=%u gid=%u path=\"%s\": previous reply unread (%d bytes queued)", pid,
+             uid, gid, printable(path).c_str(), unread);
+    return reply(c, FDB_BUSY, EBUSY, {});
+  }
   // A directory grant is the base; a file grant is opened beneath its own directory.
   const std::string_view base =
       r->path.back() == '/' ? std::string_view(r->path) : path.substr(0, path.rfind('/') + 1);
@@ -265,6 +276,11 @@ void broker::handle_request(connection& c) {
     log_line("refuse pid=%d uid=%u gid=%u path=\"%s\": not a regular file", pid, uid, gid,
              printable(path).c_str());
     return reply(c, FDB_NOT_REGULAR, 0, {});
+  }
+  if (!opened.fd && (opened.err == EWOULDBLOCK || opened.err == EAGAIN)) {
+    log_line("busy pid=%d uid=%u gid=%u path=\"%s\": a lease on the file is being broken", pid, uid,
+             gid, printable(path).c_str());
+    return reply(c, FDB_BUSY, EWOULDBLOCK, {});
   }
   if (!opened.fd) {
     log_line("refuse pid=%d uid=%u gid=%u path=\"%s\": %s", pid, uid, gid, printable(path).c_str(),

@@ -28,5 +28,9 @@
 #define FDB_BAD_PATH 2    /* not absolute, "." / ".." / empty component, too long, NUL inside */
 #define FDB_OPEN_FAILED 3 /* allowed, but opening failed (detail = errno; ELOOP: a symlink) */
 #define FDB_NOT_REGULAR 4 /* allowed, but not a regular file (directory, FIFO, device, socket) */
+/* allowed, but not now: a lease on the file is being broken (detail EWOULDBLOCK), or this
+ * connection has not read its previous reply yet (detail EBUSY): at most one descriptor per
+ * connection is ever in flight. Read the pending reply, then ask again. */
+#define FDB_BUSY 5
 
 #endif /* FD_BROKER_PROTOCOL_H */

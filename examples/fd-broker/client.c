@@ -140,6 +140,9 @@ int main(int argc, char **argv) {
       case FDB_NOT_REGULAR:
         fprintf(stderr, "fd-broker-open: %s: not a regular file\n", path);
         return 5;
+      case FDB_BUSY:
+        fprintf(stderr, "fd-broker-open: %s: busy, try again: %s\n", path, strerror((int)detail));
+        return 6;
       default:
         fprintf(stderr, "fd-broker-open: malformed reply\n");
         return 2;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # End-to-end test of fd-broker: the broker runs as root, its clients as nobody (uid/gid 65534).
-#   e2e_test.sh FD_BROKER FD_BROKER_OPEN FD_BROKER_LIAR
+#   e2e_test.sh FD_BROKER FD_BROKER_OPEN FD_BROKER_LIAR [FUSE_STALL_SERVER]
 # Exit 77 (CTest: skipped) when not root or when setpriv is missing. Every client runs under
 # `timeout`; the broker runs under `timeout -s KILL` as a watchdog and is stopped by the EXIT trap,
 # so nothing outlives the test even when it fails half way.
@@ -12,7 +12,7 @@
 # to stop; if the SIGCONT lands in between, the helper waits forever and the ASan broker never exits
 # (seen in CI under load).
 set -uo pipefail
-broker=$1 client=$2 liar=$3
+broker=$1 client=$2 liar=$3 fuse_server=${4:-}  # fuse_server: tests/support/fuse_stall_server
 
 if [ "$(id -u)" != 0 ]; then echo "SKIP: fd-broker e2e needs root (it runs clients as uid 65534)"; exit 77; fi
 command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) not installed"; exit 77; }
@@ -27,6 +27,7 @@ stop_broker() {  # pid: SIGTERM, at most 5 s, then SIGKILL
 }
 cleanup() {
   exec 9>&- 2>/dev/null  # releases a holding liar
+  [ -n "${fuse_pid:-}" ] && kill -KILL "$fuse_pid" 2>/dev/null  # aborts its FUSE connection
   for b in $brokers; do kill -0 "$b" 2>/dev/null && stop_broker "$b"; done
   for w in $watchdogs; do  # a broker may not have been found: stop whatever its timeout runs
     pkill -KILL -P "$w" 2>/dev/null
@@ -144,6 +145,50 @@ check "connection flood beyond --max-conns: all closed" as_nobody "$liar" flood 
 check "broker logged the refused credentials" grep -q "credentials do not match the process that connected" "$log"
 check "broker logged the connection cap" grep -q "connections already" "$log"
 check "broker logged the handshake timeout" grep -q "no handshake within 500 ms" "$log"
+
+# 4b. A user's descriptors and files as weapons (SECURITY.md, "A peer's descriptors are attack
+# surface"). Each attacker runs while another uid must be served within a bound.
+served_meanwhile() {  # description: a gid-4242 client (uid 65533) must get key.txt within 5 s
+  timeout 5 setpriv --reuid=65533 --regid=65533 --groups=4242 -- "$client" "$sock" \
+    "$dir/srv/secret/key.txt" >"$dir/out-mean" 2>/dev/null
+  check "$1: another uid served within 5 s" cmp -s "$dir/out-mean" "$dir/srv/secret/key.txt"
+}
+# Descriptors in flight: requests whose replies are never read get one descriptor, then FDB_BUSY.
+check "unread replies: at most one descriptor in flight per connection" \
+  as_nobody "$liar" unread "$sock" 20 "$dir/srv/public/sub/hello.txt"
+check "broker logged the unread reply" grep -q "previous reply unread" "$log"
+served_meanwhile "unread replies"
+# File leases: the attacker owns a file in its grant, holds a write lease and ignores the break.
+echo "leased" >"$dir/srv/public/leased.txt"
+chown 65534:65534 "$dir/srv/public/leased.txt"
+check "a write lease on the file: FDB_BUSY at once, no sleep in the lease break" \
+  as_nobody "$liar" lease "$sock" "$dir/srv/public/leased.txt"
+served_meanwhile "lease on a granted file"
+# Mounts inside a grant: a FUSE file system whose lookups never finish, mounted under the grant.
+mnt=$dir/srv/public/mnt
+mkdir -p "$mnt"
+fuse_pid=""
+if [ -z "$fuse_server" ] || [ ! -x "$fuse_server" ]; then
+  echo "SKIP - mount inside a grant: fuse_stall_server not built (tests off)"
+else
+  "$fuse_server" --mount "$mnt" --allow-other >"$dir/fuse.out" 2>&1 &
+  fuse_pid=$!
+  for _ in $(seq 50); do grep -q ready "$dir/fuse.out" && break; kill -0 "$fuse_pid" 2>/dev/null || break; sleep 0.1; done
+  if ! grep -q ready "$dir/fuse.out"; then
+    echo "SKIP - mount inside a grant: $(cat "$dir/fuse.out")"
+    fuse_pid=""
+  fi
+fi
+if [ -n "$fuse_pid" ]; then
+  as_nobody timeout 5 "$client" "$sock" "$mnt/block" >/dev/null 2>"$dir/err"; rc=$?
+  echo "     client: $(cat "$dir/err")"
+  check "a path across a mount inside the grant is refused at once (exit 5, EXDEV; got $rc)" \
+    test "$rc" = 5
+  check "broker logged the refused crossing" grep -q "mnt/block.*Invalid cross-device link" "$log"
+  served_meanwhile "a FUSE mount inside the grant"
+  kill -KILL "$fuse_pid" 2>/dev/null; wait "$fuse_pid" 2>/dev/null  # aborts the connection
+  umount -l "$mnt" 2>/dev/null
+fi
 
 # 5. Still serving after all that, then a clean stop that removes the socket.
 as_nobody "$client" "$sock" "$dir/srv/public/sub/hello.txt" >"$dir/out3" 2>/dev/null

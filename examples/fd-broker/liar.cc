@@ -16,7 +16,13 @@
 //   flood N        opens N connections at once and waits until the broker closed every one.
 //   hold N K       opens N connections at once, waits (at most 5 s) until the broker has closed K
 //                  of them, says so on stdout, then keeps the rest open until stdin ends.
+//   unread N PATH  sends N requests for a granted PATH without reading replies: the broker must
+//                  keep at most one descriptor in flight for it (one FDB_OK, N-1 FDB_BUSY).
+//   lease PATH     takes a write lease on PATH (its own file, inside its grant), ignores the break
+//                  and requests PATH: the broker must answer FDB_BUSY at once.
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -28,6 +34,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -228,6 +235,78 @@ int hold(int n, int k) {
   return closed == k ? 0 : 1;
 }
 
+// Handshake on a fresh connection; -1 on failure.
+int authenticated() {
+  const int fd = connect_broker();
+  if (fd < 0) return -1;
+  mon::client_handshake hs(fd);
+  if (auto r = hs.step(); !r || r.value() != mon::progress::done) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool send_request(int fd, const char* path) {
+  mon::message_buffer req;
+  const std::byte op[] = {std::byte{FDB_OP_OPEN}};
+  return req.append(op) &&
+         req.append(std::as_bytes(std::span<const char>(path, std::strlen(path)))) &&
+         mon::send_message(fd, req);
+}
+
+// One reply: its status, and whether a descriptor came with it. -1 on error.
+int read_reply(int fd, bool& had_fd) {
+  mon::message_buffer rep;
+  mon::fd_list fds;
+  const auto r = mon::receive_message(fd, rep, fds, 1);
+  if (!r || r.value() != mon::progress::done || rep.size() != FDB_REPLY_LEN) return -1;
+  had_fd = !fds.empty();
+  return static_cast<int>(rep.data()[0]);
+}
+
+// unread N PATH: N requests for a granted PATH without reading a reply in between. The broker
+// must keep at most one descriptor in flight for us: one FDB_OK, then FDB_BUSY.
+int unread(int n, const char* path) {
+  const int fd = authenticated();
+  if (fd < 0) return std::printf("liar unread: handshake failed\n"), 2;
+  for (int i = 0; i < n; ++i)
+    if (!send_request(fd, path)) return std::printf("liar unread: send failed\n"), 2;
+  ::usleep(300 * 1000);  // let the broker answer all of them while nothing is read
+  int with_fd = 0, busy = 0;
+  for (int i = 0; i < n; ++i) {
+    bool had = false;
+    const int st = read_reply(fd, had);
+    if (st < 0) return std::printf("liar unread: reply %d unreadable\n", i), 2;
+    with_fd += had ? 1 : 0;
+    busy += st == FDB_BUSY ? 1 : 0;
+  }
+  ::close(fd);
+  std::printf("liar unread: %d requests, %d descriptors, %d busy\n", n, with_fd, busy);
+  return with_fd == 1 && busy == n - 1 ? 0 : 1;
+}
+
+// lease PATH: takes a write lease on PATH (a file we own, inside our grant), ignores the break,
+// and asks the broker for it. The broker must answer FDB_BUSY at once, not sleep in the break.
+int lease(const char* path) {
+  (void)::signal(SIGIO, SIG_IGN);  // the lease-break notice: ignored, as an attacker would
+  const int file = ::open(path, O_RDWR | O_CLOEXEC);
+  if (file < 0 || ::fcntl(file, F_SETLEASE, F_WRLCK) != 0)
+    return std::perror("liar lease: F_SETLEASE"), 2;
+  const int fd = authenticated();
+  if (fd < 0) return std::printf("liar lease: handshake failed\n"), 2;
+  timespec t0{}, t1{};
+  ::clock_gettime(CLOCK_MONOTONIC, &t0);
+  bool had = false;
+  const int st = send_request(fd, path) ? read_reply(fd, had) : -1;
+  ::clock_gettime(CLOCK_MONOTONIC, &t1);
+  const long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  std::printf("liar lease: status %d after %ld ms\n", st, ms);
+  ::close(fd);
+  ::close(file);
+  return st == FDB_BUSY && !had && ms < 2000 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -244,5 +323,7 @@ int main(int argc, char** argv) {
     if (n >= 1 && n <= 1000 && k >= 0 && k <= n) return hold(n, k);
   }
   if (mode == "flood" && argc == 4) return flood(std::atoi(argv[3]));
+  if (mode == "unread" && argc == 5) return unread(std::atoi(argv[3]), argv[4]);
+  if (mode == "lease" && argc == 4) return lease(argv[3]);
   return std::fprintf(stderr, "unknown mode\n"), 2;
 }

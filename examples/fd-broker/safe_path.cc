@@ -31,8 +31,12 @@ constexpr int dir_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 int reopen_for_reading(int path_fd, const struct stat& checked) noexcept {
   char link[32];  // "/proc/self/fd/" and at most 10 digits: no allocation in a noexcept path
   std::snprintf(link, sizeof link, "/proc/self/fd/%d", path_fd);
-  mon::unique_fd fd(::open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  // O_NONBLOCK: a write lease someone holds on the file makes open() wait for the lease break
+  // (up to lease-break-time, again on every request); non-blocking, it fails with EWOULDBLOCK.
+  mon::unique_fd fd(::open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) return -1;
+  const int fl = ::fcntl(fd.get(), F_GETFL);
+  if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) return -1;  // a plain file
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return -1;
   if (st.st_dev != checked.st_dev || st.st_ino != checked.st_ino || !S_ISREG(st.st_mode)) {
@@ -47,7 +51,10 @@ int openat2_strict(int dirfd, const char* rel, int flags, bool beneath) noexcept
 #if defined(SYS_openat2) && defined(RESOLVE_NO_SYMLINKS)
   open_how how{};
   how.flags = static_cast<unsigned long long>(flags);
-  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | (beneath ? RESOLVE_BENEATH : 0);
+  // Beneath a grant, no mount is crossed (RESOLVE_NO_XDEV, EXDEV): a FUSE or automount point the
+  // grant's owner put there could hold the walk (and the single-threaded broker) indefinitely.
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+                (beneath ? RESOLVE_BENEATH | RESOLVE_NO_XDEV : 0);
   // EAGAIN: a rename raced with RESOLVE_BENEATH's check. Retried a few times only: whoever can
   // rename inside the grant must not be able to keep the single-threaded broker spinning.
   long r = -1;
