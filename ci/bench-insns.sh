@@ -42,6 +42,8 @@ for m in $("$bin" list-modes); do
     fd_seqpacket_*) base=fd_seqpacket ;;
     *) base=hs ;;
   esac
-  printf '%-30s %14s %10s %10s\n' "$m" "${per[$m]}" "$(ratio "$m" "${base}_raw")" "$(ratio "$m" "${base}_raw_secure")"
+  secure=$(ratio "$m" "${base}_raw_secure")
+  [[ $m =~ _b[0-9]+$ ]] && secure=-  # a batch twin is not a secure twin's rival
+  printf '%-30s %14s %10s %10s\n' "$m" "${per[$m]}" "$(ratio "$m" "${base}_raw")" "$secure"
 done
 echo "(fd modes: one 32-byte message with 1 descriptor sent and received, batch modes per message; hs modes: one handshake on a fresh socket pair; targets: <= 2x raw, batch <= 1x raw)"

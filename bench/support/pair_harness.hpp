@@ -68,10 +68,30 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
   const auto warm_msgs = static_cast<std::uint64_t>(warmup(std::max(32, 2000 / std::max(nfds, 1))));
   const std::uint64_t warm_sends = (warm_msgs + batch - 1) / batch;
 
+  // The receiver takes the warm-up, says so, and the timed loop starts only then: nothing of its
+  // start-up (constructor, first-message growth) falls in the timed span or the allocation count.
+  // It stamps the end of the span itself, when it sees end of file after the last message: the
+  // time a thread takes to join or a process to exit is not the messages' time.
+  const std::uint64_t warm_total = warm_sends * batch;
+  auto receive_warmup = [&](auto& r) {
+    std::uint64_t got = 0;
+    while (got < warm_total) {
+      const auto k = static_cast<std::uint64_t>(r.receive());
+      check(k > 0, "receiver: end of file during the warm-up");
+      got += k;
+    }
+    return got;
+  };
+  std::atomic<bool> warmed{false};
   std::atomic<std::uint64_t> received{0};
+  std::atomic<clock::rep> end_ticks{0};
   std::thread thread;
   pid_t child = -1;
-  int report[2] = {-1, -1};  // a forked receiver's allocations after its warm-up, to the parent
+  int report[2] = {-1, -1};  // a forked receiver: "warmed", then its allocations and end stamp
+  struct child_report {
+    std::uint64_t allocs;
+    clock::rep end;
+  };
   if (kind == pair_kind::process) {
     check(::pipe2(report, O_CLOEXEC) == 0, "pipe2");
     child = ::fork();
@@ -79,21 +99,21 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
     if (child == 0) {
       ::close(sv[0]);
       ::close(report[0]);
-      std::uint64_t taken = 0;
+      child_report out{};
+      bool ok = true;
       {
         auto r = make_end<Receiver>(batch, sv[1], type, nfds);
-        for (std::uint64_t got = 0; got < warm_sends * batch;) {
-          const auto k = static_cast<std::uint64_t>(r.receive());
-          if (k == 0) break;
-          got += k;
-        }
+        receive_warmup(r);
+        const char w = 'w';
+        ok = ::write(report[1], &w, 1) == 1;
         const std::uint64_t before = allocations();
         while (r.receive()) {
         }
-        taken = allocations() - before;
+        out.end = clock::now().time_since_epoch().count();  // steady: one clock for both
+        out.allocs = allocations() - before;
       }
-      const bool sent = ::write(report[1], &taken, sizeof taken) == sizeof taken;
-      ::_exit(sent ? 0 : 1);
+      ok = ok && ::write(report[1], &out, sizeof out) == sizeof out;
+      ::_exit(ok ? 0 : 1);
     }
     ::close(sv[1]);
     ::close(report[1]);
@@ -102,7 +122,10 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
       std::uint64_t n = 0;
       {
         auto r = make_end<Receiver>(batch, sv[1], type, nfds);
+        n = receive_warmup(r);
+        warmed.store(true, std::memory_order_release);
         while (const auto k = r.receive()) n += static_cast<std::uint64_t>(k);
+        end_ticks.store(clock::now().time_since_epoch().count());
       }
       received.store(n);
       ::close(sv[1]);
@@ -114,25 +137,36 @@ void run_fd_pair(benchmark::State& state, int type, pair_kind kind, int nfds,
   {
     auto s = make_end<Sender>(batch, sv[0], type, std::span<const int>(fds));
     for (std::uint64_t i = 0; i < warm_sends; ++i) s.send();
+    if (kind == pair_kind::process) {
+      char w = 0;
+      check(::read(report[0], &w, 1) == 1 && w == 'w', "receiver process: warm-up");
+    } else {
+      while (!warmed.load(std::memory_order_acquire)) std::this_thread::yield();
+    }
     allocs.start();
     t0 = clock::now();
     for (auto _ : state) s.send();
   }
   ::close(sv[0]);                     // end of file ends the receiver
   std::uint64_t receiver_allocs = 0;  // a thread receiver's are in this process's count already
+  clock::rep end = 0;
   if (kind == pair_kind::process) {
     int status = 0;
     check(::waitpid(child, &status, 0) == child, "waitpid");
     check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "receiver process failed");
-    check(::read(report[0], &receiver_allocs, sizeof receiver_allocs) == sizeof receiver_allocs,
-          "receiver's allocation count");
+    child_report in{};
+    check(::read(report[0], &in, sizeof in) == sizeof in, "receiver's report");
     ::close(report[0]);
+    receiver_allocs = in.allocs;
+    end = in.end;
   } else {
     thread.join();
     check(received.load() == (static_cast<std::uint64_t>(state.iterations()) + warm_sends) * batch,
           "receiver lost messages");
+    end = end_ticks.load();
   }
-  const double elapsed = seconds_since(t0);
+  const double elapsed =
+      std::chrono::duration<double>(clock::duration(end) - t0.time_since_epoch()).count();
   ::close(devnull);
 
   const auto sends = static_cast<double>(state.iterations());
