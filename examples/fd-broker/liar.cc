@@ -256,8 +256,9 @@ bool send_request(int fd, const char* path) {
 }
 
 // One reply: its status, and whether a descriptor came with it. -1 on error.
-int read_reply(int fd, bool& had_fd) {
-  mon::message_buffer rep;
+// rep is the connection's receive buffer: one for the connection's whole life, since a stream
+// receive may read the next reply ahead into it (docs/PROTOCOL.md, "Read-ahead").
+int read_reply(int fd, mon::message_buffer& rep, bool& had_fd) {
   mon::fd_list fds;
   const auto r = mon::receive_message(fd, rep, fds, 1);
   if (!r || r.value() != mon::progress::done || rep.size() != FDB_REPLY_LEN) return -1;
@@ -274,9 +275,10 @@ int unread(int n, const char* path) {
     if (!send_request(fd, path)) return std::printf("liar unread: send failed\n"), 2;
   ::usleep(300 * 1000);  // let the broker answer all of them while nothing is read
   int with_fd = 0, busy = 0;
+  mon::message_buffer rep;
   for (int i = 0; i < n; ++i) {
     bool had = false;
-    const int st = read_reply(fd, had);
+    const int st = read_reply(fd, rep, had);
     if (st < 0) return std::printf("liar unread: reply %d unreadable\n", i), 2;
     with_fd += had ? 1 : 0;
     busy += st == FDB_BUSY ? 1 : 0;
@@ -298,7 +300,8 @@ int lease(const char* path) {
   timespec t0{}, t1{};
   ::clock_gettime(CLOCK_MONOTONIC, &t0);
   bool had = false;
-  const int st = send_request(fd, path) ? read_reply(fd, had) : -1;
+  mon::message_buffer rep;
+  const int st = send_request(fd, path) ? read_reply(fd, rep, had) : -1;
   ::clock_gettime(CLOCK_MONOTONIC, &t1);
   const long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
   std::printf("liar lease: status %d after %ld ms\n", st, ms);
