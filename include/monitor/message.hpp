@@ -22,9 +22,11 @@ struct buffer_access;
 }  // namespace detail
 
 // A byte buffer with a fixed cap. It also carries the progress of one message that a non-blocking
-// send or receive left half done, so those calls can be repeated with the same buffer. It
-// remembers the socket type it last received from, until clear(). Not copyable or movable (it may
-// own the descriptors of a half-received message).
+// send or receive left half done, so those calls can be repeated with the same buffer, and on a
+// SOCK_STREAM connection what a receive read ahead (bytes and descriptors, bound to that socket by
+// SO_COOKIE): use one buffer for all receives of a stream connection, for its whole life; clear()
+// and destruction drop what it holds (docs/PROTOCOL.md, "Read-ahead"). It remembers the socket type
+// it last received from, until clear(). Not copyable or movable (it may own descriptors).
 class MON_API message_buffer {
  public:
   // max_len 0 means MON_BUFFER_DEFAULT_MAX; larger than MON_BUFFER_LIMIT is clamped to it.

@@ -82,23 +82,26 @@ MON_API const char *mon_strerror(int code);
 #define MON_BUFFER_LIMIT ((size_t)64 * 1024 * 1024)
 
 /* A growable byte buffer with a fixed cap. Opaque. It also keeps the progress of a message that a
- * non-blocking send or receive left half done (see mon_ipc_send_fd and mon_ipc_recv_fd). */
+ * non-blocking send or receive left half done (see mon_ipc_send_fd and mon_ipc_recv_fd), and, on a
+ * SOCK_STREAM connection, what a receive read ahead (the next frame's header, or whole small frames,
+ * with their descriptors): use one buffer for all receives of a stream connection, for its whole
+ * life. Clearing or freeing it drops what it holds (docs/PROTOCOL.md, "Read-ahead"). */
 typedef struct mon_buffer mon_buffer;
 
 /* Returns a new empty buffer holding at most max_len bytes (0 means MON_BUFFER_DEFAULT_MAX), or
  * NULL if max_len exceeds MON_BUFFER_LIMIT or memory is short. Free it with mon_buffer_free. */
 MON_API mon_buffer *mon_buffer_new(size_t max_len);
 
-/* Frees the buffer and closes any descriptor a half-received message left in it. NULL is a
- * no-op. */
+/* Frees the buffer and disposes of any descriptor a half-received or read-ahead message left in it
+ * (mon_set_refused_fd_handler). NULL is a no-op. */
 MON_API void mon_buffer_free(mon_buffer *buf);
 
 /* Appends len bytes. Returns MON_OK, MON_ERR_TOOBIG if the result would exceed max_len (content
  * unchanged), MON_ERR_NOMEM, or MON_ERR_INVALID (buf NULL, or data NULL with len > 0). */
 MON_API int mon_buffer_append(mon_buffer *buf, const void *data, size_t len);
 
-/* Empties the buffer and discards any half-sent or half-received message (closing its
- * descriptors). NULL is a no-op. */
+/* Empties the buffer and discards any half-sent, half-received or read-ahead message (disposing of
+ * its descriptors), so the buffer can serve another connection. NULL is a no-op. */
 MON_API void mon_buffer_clear(mon_buffer *buf);
 
 /* The buffer's bytes (valid until the next call that changes it); may be NULL when empty. */

@@ -172,8 +172,11 @@ result<peer_credentials> peer_credentials_of(int fd) noexcept {
 
 result<void> set_pass_credentials(int fd, bool on) noexcept {
   const int value = on ? 1 : 0;
-  if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &value, sizeof value) != 0)
+  if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &value, sizeof value) != 0) {
+    // EOPNOTSUPP: recent kernels keep SO_PASSCRED to AF_UNIX (and netlink) sockets: not ours.
+    if (errno == EOPNOTSUPP) return error{errc::invalid, EOPNOTSUPP};
     return from_errno(errno);
+  }
   return {};
 }
 
