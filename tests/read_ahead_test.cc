@@ -39,8 +39,8 @@ TEST(ReadAhead, GluedFramesComeOutInOrderWithTheirDescriptors) {
     ASSERT_TRUE(out.append({&b, 1}).ok());
     auto fd = test::some_fd();
     const int raw = fd.get();
-    ASSERT_TRUE(send_message(pair.a.get(), out, i == 9 ? std::span<const int>(&raw, 1)
-                                                       : std::span<const int>{})
+    ASSERT_TRUE(send_message(pair.a.get(), out,
+                             i == 9 ? std::span<const int>(&raw, 1) : std::span<const int>{})
                     .ok());
     out.clear();
   }

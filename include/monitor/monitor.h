@@ -83,9 +83,9 @@ MON_API const char *mon_strerror(int code);
 
 /* A growable byte buffer with a fixed cap. Opaque. It also keeps the progress of a message that a
  * non-blocking send or receive left half done (see mon_ipc_send_fd and mon_ipc_recv_fd), and, on a
- * SOCK_STREAM connection, what a receive read ahead (the next frame's header, or whole small frames,
- * with their descriptors): use one buffer for all receives of a stream connection, for its whole
- * life. Clearing or freeing it drops what it holds (docs/PROTOCOL.md, "Read-ahead"). */
+ * SOCK_STREAM connection, what a receive read ahead (the next frame's header, or whole small
+ * frames, with their descriptors): use one buffer for all receives of a stream connection, for its
+ * whole life. Clearing or freeing it drops what it holds (docs/PROTOCOL.md, "Read-ahead"). */
 typedef struct mon_buffer mon_buffer;
 
 /* Returns a new empty buffer holding at most max_len bytes (0 means MON_BUFFER_DEFAULT_MAX), or

@@ -31,8 +31,10 @@ constexpr int connections = 10000;
 int highest_open_fd() {
   int top = -1;
   for (int fd = 0; fd < 1 << 20; ++fd) {
-    if (::fcntl(fd, F_GETFD) >= 0) top = fd;
-    else if (fd > top + 4096) break;
+    if (::fcntl(fd, F_GETFD) >= 0)
+      top = fd;
+    else if (fd > top + 4096)
+      break;
   }
   return top;
 }
