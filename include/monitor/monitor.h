@@ -568,6 +568,65 @@ typedef struct {
  */
 MON_API int mon_listen_fds(int type, unsigned flags, mon_listen_socket *out, size_t max_sockets,
                            size_t *out_num);
+/* ---- Handshakes without allocation, with options ---------------------------------------------
+ */
+
+/* The bytes a handshake state needs (client or server), for mon_auth_storage. */
+#define MON_AUTH_STORAGE_SIZE 1152
+
+/* Caller-provided room for one handshake state: on the stack, in a connection's struct, in an
+ * arena. Opaque; aligned for any state. Must stay in place (not copied or moved) from
+ * *_init_ex until *_end. */
+typedef union mon_auth_storage {
+  unsigned char bytes[MON_AUTH_STORAGE_SIZE];
+  long double align_ld;
+  void *align_p;
+  long long align_ll;
+} mon_auth_storage;
+
+/* The socket was accepted from a listener prepared by mon_listener_prepare (or mon_unix_listen):
+ * SO_PASSCRED is on and SO_PASSRIGHTS off already (inherited, Linux >= 6.16), so the server toggles
+ * nothing before the hello. If the claim is false the handshake fails closed (a hello without
+ * kernel credentials is denied). Server only. */
+#define MON_AUTH_PREPARED_LISTENER 1u
+/* The connection never receives descriptors: SO_PASSRIGHTS stays off after the handshake (server),
+ * or is turned off at init (client; Linux >= 6.16). */
+#define MON_AUTH_REFUSE_DESCRIPTORS 2u
+
+/* How a handshake runs. Zero-initialised options mean the seed functions' behaviour. */
+typedef struct mon_auth_options {
+  unsigned flags; /* MON_AUTH_* */
+  /* SOCK_STREAM or SOCK_SEQPACKET when the caller knows the socket's type (saves a system call);
+   * 0: ask the kernel. */
+  int socket_type;
+  /* > 0: the whole handshake must end within this many milliseconds of init. Past it, a step
+   * returns MON_ERR_IO with errno ETIMEDOUT (and keeps returning it). On a blocking socket a step
+   * then waits at most until the deadline, so one blocking step is a whole handshake within a
+   * timeout; on a non-blocking socket steps return MON_WANT_* as usual. 0: no deadline. */
+  int timeout_ms;
+} mon_auth_options;
+
+/* mon_ipc_auth_client_init with options (NULL: none) and, unless storage is NULL, the state built
+ * in storage instead of allocated (no heap allocation at all: *state then points into storage).
+ * mon_ipc_auth_client_end ends either kind. Returns MON_CONTINUE, or, with *state NULL:
+ *   MON_ERR_INVALID  state NULL, fd negative, an unknown flag or socket type, a negative timeout,
+ *                    MON_AUTH_PREPARED_LISTENER (a server's flag), or not a stream or seqpacket
+ *                    socket;
+ *   MON_ERR_NOMEM    storage NULL and the state could not be allocated;
+ *   MON_ERR_IO       a socket option could not be set or read (errno kept). */
+MON_API int mon_ipc_auth_client_init_ex(int fd, const mon_auth_options *opts,
+                                        mon_auth_storage *storage, void **state);
+
+/* mon_ipc_auth_server_init with options (NULL: none) and, unless storage is NULL, the state built
+ * in storage (no allocation). mon_ipc_auth_server_end ends either kind. Returns MON_CONTINUE, or,
+ * with *state NULL and creds set to unknown:
+ *   MON_ERR_INVALID  state or creds NULL, fd negative, an unknown flag or socket type, a negative
+ *                    timeout, or not an AF_UNIX stream or seqpacket socket;
+ *   MON_ERR_NOMEM    storage NULL and the state could not be allocated;
+ *   MON_ERR_IO       reading SO_PEERCRED or setting an option failed (errno kept). */
+MON_API int mon_ipc_auth_server_init_ex(int fd, mon_ipc_creds *creds, const mon_auth_options *opts,
+                                        mon_auth_storage *storage, void **state);
+
 /* ---- Refused descriptors ----------------------------------------------------------------------
  */
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The C ABI: argument checks and C++ -> C result codes over the C++ API. No logic of its own.
 // Nothing below throws (the library builds with -fno-exceptions), so nothing is caught here.
+#include <sys/socket.h>
+
+#include <chrono>
 #include <new>
 
 #include "capi/states.hpp"
@@ -23,11 +26,40 @@ template <class State>
 int hand_out(State* st, void** state) noexcept {
   if (st == nullptr) return MON_ERR_NOMEM;
   if (auto r = st->hs.start(); !r) {
-    delete st;
+    mon::capi::end_state(st);
     return to_code(r.err());
   }
   *state = st;
   return MON_CONTINUE;
+}
+
+// The C options as the C++ API takes them; false if any field is out of range.
+bool deadline_of(const mon_auth_options& o, std::chrono::steady_clock::time_point& out) noexcept {
+  if (o.timeout_ms < 0) return false;
+  out = o.timeout_ms == 0
+            ? std::chrono::steady_clock::time_point{}
+            : std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
+  return true;
+}
+bool known_type(int type) noexcept {
+  return type == 0 || type == SOCK_STREAM || type == SOCK_SEQPACKET;
+}
+
+bool to_client_options(const mon_auth_options* o, mon::client_options& out) noexcept {
+  if (o == nullptr) return true;
+  if ((o->flags & ~MON_AUTH_REFUSE_DESCRIPTORS) != 0 || !known_type(o->socket_type)) return false;
+  out.socket_type = o->socket_type;
+  out.refuse_descriptors = (o->flags & MON_AUTH_REFUSE_DESCRIPTORS) != 0;
+  return deadline_of(*o, out.deadline);
+}
+bool to_server_options(const mon_auth_options* o, mon::server_options& out) noexcept {
+  if (o == nullptr) return true;
+  constexpr unsigned known = MON_AUTH_PREPARED_LISTENER | MON_AUTH_REFUSE_DESCRIPTORS;
+  if ((o->flags & ~known) != 0 || !known_type(o->socket_type)) return false;
+  out.prepared_listener = (o->flags & MON_AUTH_PREPARED_LISTENER) != 0;
+  out.refuse_descriptors = (o->flags & MON_AUTH_REFUSE_DESCRIPTORS) != 0;
+  out.socket_type = o->socket_type;
+  return deadline_of(*o, out.deadline);
 }
 
 void set_unknown(mon_ipc_creds* c) noexcept {
@@ -70,7 +102,18 @@ int mon_ipc_auth_client_init(int fd, void** state) {
   return hand_out(new (std::nothrow) client_state(fd), state);
 }
 
-void mon_ipc_auth_client_end(void* state) { delete as_client(state); }
+int mon_ipc_auth_client_init_ex(int fd, const mon_auth_options* opts, mon_auth_storage* storage,
+                                void** state) {
+  if (state == nullptr) return MON_ERR_INVALID;
+  *state = nullptr;
+  mon::client_options o;
+  if (fd < 0 || !to_client_options(opts, o)) return MON_ERR_INVALID;
+  auto* st = storage != nullptr ? new (storage->bytes) client_state(fd, o, true)
+                                : new (std::nothrow) client_state(fd, o);
+  return hand_out(st, state);
+}
+
+void mon_ipc_auth_client_end(void* state) { mon::capi::end_state(as_client(state)); }
 
 int mon_ipc_auth_client_step(int fd, void* state) {
   auto* st = as_client(state);
@@ -86,7 +129,19 @@ int mon_ipc_auth_server_init(int fd, mon_ipc_creds* creds, void** state) {
   return hand_out(new (std::nothrow) server_state(fd, creds), state);
 }
 
-void mon_ipc_auth_server_end(void* state) { delete as_server(state); }
+int mon_ipc_auth_server_init_ex(int fd, mon_ipc_creds* creds, const mon_auth_options* opts,
+                                mon_auth_storage* storage, void** state) {
+  if (state == nullptr) return MON_ERR_INVALID;
+  *state = nullptr;
+  if (creds != nullptr) set_unknown(creds);
+  mon::server_options o;
+  if (fd < 0 || creds == nullptr || !to_server_options(opts, o)) return MON_ERR_INVALID;
+  auto* st = storage != nullptr ? new (storage->bytes) server_state(fd, creds, o, true)
+                                : new (std::nothrow) server_state(fd, creds, o);
+  return hand_out(st, state);
+}
+
+void mon_ipc_auth_server_end(void* state) { mon::capi::end_state(as_server(state)); }
 
 int mon_ipc_auth_server_step(int fd, void* state) {
   auto* st = as_server(state);
