@@ -75,8 +75,8 @@ void handshake_in_storage(int client_fd, int server_fd, const mon_auth_options* 
 TEST(CApiAuthEx, StatesInCallerStorageAllocateNothing) {
   fd_leak_check leaks;
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
-    auto listener = unique_fd(mon_unix_listen(
-        ("/tmp/mon-authex-" + std::to_string(::getpid())).c_str(), type, 0600, 0));
+    auto listener = unique_fd(
+        mon_unix_listen(("/tmp/mon-authex-" + std::to_string(::getpid())).c_str(), type, 0600, 0));
     ASSERT_TRUE(listener.valid());
     unique_fd client(
         mon_unix_connect(("/tmp/mon-authex-" + std::to_string(::getpid())).c_str(), type, 0));

@@ -225,6 +225,7 @@ TEST_F(StreamReceiver, DescriptorsMidFrameSpoilThatFrameOnly) {
   k.send_frame(0, {7}, 0);
   k.at_most = 10;
   EXPECT_EQ(next().status.code(), errc::protocol);
+  EXPECT_EQ(rx.last_fault(), fault::descriptors_without_frame);
   EXPECT_EQ(refused_count, 1);
   auto b = next();
   ASSERT_TRUE(b.status.ok());
@@ -237,7 +238,9 @@ TEST_F(StreamReceiver, CountMustMatchTheHeader) {
   k.send_frame(1, {2}, 2);
   k.send_frame(0, {3}, 0);
   EXPECT_EQ(next().status.code(), errc::protocol);
+  EXPECT_EQ(rx.last_fault(), fault::descriptor_count_mismatch);
   EXPECT_EQ(next().status.code(), errc::protocol);
+  EXPECT_EQ(rx.last_fault(), fault::descriptor_count_mismatch);
   EXPECT_EQ(refused_count, 2);
   EXPECT_TRUE(next().status.ok());
 }
@@ -247,6 +250,7 @@ TEST_F(StreamReceiver, MoreDeclaredThanTakenIsConsumedAsProtocol) {
   k.send_frame(3, {1, 2}, 3);
   k.send_frame(0, {9}, 0);
   EXPECT_EQ(next(2).status.code(), errc::protocol);  // the kernel cut the third: still protocol
+  EXPECT_EQ(rx.last_fault(), fault::frame_too_many_descriptors);
   EXPECT_EQ(refused_count, 2);
   auto b = next();
   ASSERT_TRUE(b.status.ok());
@@ -258,6 +262,7 @@ TEST_F(StreamReceiver, CutControlIsTruncatedAndConsumed) {
   k.send_frame(2, {1}, 2);
   k.send_frame(0, {2}, 0);
   EXPECT_EQ(next(1).status.code(), errc::truncated);
+  EXPECT_EQ(rx.last_fault(), fault::control_truncated);
   EXPECT_EQ(refused_count, 1);
   EXPECT_TRUE(next().status.ok());
 }
@@ -267,6 +272,7 @@ TEST_F(StreamReceiver, TooBigIsConsumedAndTheNextFrameWorks) {
   k.send_frame(1, std::vector<std::uint8_t>(3000, 7), 1);
   k.send_frame(0, {1, 2}, 0);
   EXPECT_EQ(next().status.code(), errc::toobig);
+  EXPECT_EQ(rx.last_fault(), fault::frame_too_large);
   EXPECT_EQ(refused_count, 1);
   auto b = next();
   ASSERT_TRUE(b.status.ok());
@@ -302,6 +308,7 @@ TEST_F(StreamReceiver, MalformedHeaderDropsEverythingHeld) {
   rx.set_limits({64, 1});
   k.send(std::vector<std::uint8_t>{'x', 'F', 1, 0, 0, 0, 0, 0});
   EXPECT_EQ(next().status.code(), errc::protocol);
+  EXPECT_EQ(rx.last_fault(), fault::frame_bad_magic);
   EXPECT_FALSE(rx.pending());
 }
 
@@ -311,6 +318,7 @@ TEST_F(StreamReceiver, EndOfFileBetweenAndInsideFrames) {
   auto bytes = test::frame_bytes(0, 4, std::vector<std::uint8_t>{1, 2, 3, 4});
   k.send(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + 5));
   EXPECT_EQ(next().status.code(), errc::protocol);
+  EXPECT_EQ(rx.last_fault(), fault::frame_cut_by_eof);
 }
 
 TEST_F(StreamReceiver, ResetDisposesOfWhatWasReadAhead) {

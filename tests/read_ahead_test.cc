@@ -140,6 +140,30 @@ TEST(ReadAhead, ABufferHoldingAFrameRefusesAnotherSocket) {
   EXPECT_EQ(bytes_of(buf.data()), std::vector<std::uint8_t>(8, 1));
 }
 
+// The buffer keeps why its last receive failed, for logs; a success clears it.
+TEST(ReadAhead, TheBufferSaysWhyItsLastReceiveFailed) {
+  fd_leak_check leaks;
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
+    auto pair = make_pair(type);
+    auto fd = test::some_fd();
+    const int raw = fd.get();
+    raw_send(pair.a.get(), frame_bytes(0, 1, std::vector<std::uint8_t>{1}),
+             std::span<const int>(&raw, 1));  // a descriptor the header does not declare
+    fd.reset();
+    raw_send(pair.a.get(), frame_bytes(0, 1, std::vector<std::uint8_t>{2}));
+    mon_buffer* buf = mon_buffer_new(0);
+    ASSERT_NE(buf, nullptr);
+    int got = -1;
+    EXPECT_EQ(mon_ipc_recv_fd(pair.b.get(), buf, &got), MON_ERR_PROTOCOL);
+    EXPECT_EQ(mon_buffer_fault(buf), static_cast<int>(fault::descriptor_count_mismatch));
+    EXPECT_STREQ(mon_fault_string(mon_buffer_fault(buf)),
+                 describe(fault::descriptor_count_mismatch));
+    EXPECT_EQ(mon_ipc_recv_fd(pair.b.get(), buf, &got), MON_OK);
+    EXPECT_EQ(mon_buffer_fault(buf), 0);
+    mon_buffer_free(buf);
+  }
+}
+
 // A server told its socket came from a prepared listener toggles nothing and asks no SO_DOMAIN; a
 // TCP connection must still fail closed, since no kernel credentials can come with the hello.
 TEST(PreparedServer, ATcpConnectionFailsClosed) {

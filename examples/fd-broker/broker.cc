@@ -304,8 +304,9 @@ void broker::drive(connection& c) {
                 "(pid=%d uid=%u gid=%u)",
                 c.connector.pid, c.connector.uid, c.connector.gid);
           else if (r.code() != mon::errc::denied)  // policy denials were logged by the callback
-            log_line("handshake failed from pid=%d uid=%u gid=%u: %s", c.connector.pid,
-                     c.connector.uid, c.connector.gid, mon::to_string(r.code()));
+            log_line("handshake failed from pid=%d uid=%u gid=%u: %s (%s)", c.connector.pid,
+                     c.connector.uid, c.connector.gid, mon::to_string(r.code()),
+                     mon::describe(c.hs.last_fault()));
           return close_conn(key);
         }
         if (r.value() != mon::progress::done)
@@ -320,9 +321,10 @@ void broker::drive(connection& c) {
         const auto r = mon::receive_message(c.sock.get(), c.in, fds, 0);  // requests carry no fd
         if (!r) {
           if (r.code() != mon::errc::closed)
-            log_line("drop pid=%d uid=%u gid=%u: bad request (%s)", static_cast<int>(c.peer.pid),
-                     static_cast<unsigned>(c.peer.uid), static_cast<unsigned>(c.peer.gid),
-                     mon::to_string(r.code()));
+            log_line("drop pid=%d uid=%u gid=%u: bad request (%s: %s)",
+                     static_cast<int>(c.peer.pid), static_cast<unsigned>(c.peer.uid),
+                     static_cast<unsigned>(c.peer.gid), mon::to_string(r.code()),
+                     mon::describe(c.in.last_fault()));
           return close_conn(key);
         }
         if (r.value() != mon::progress::done) return set_interest(c, EPOLLIN);

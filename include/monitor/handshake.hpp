@@ -14,6 +14,7 @@
 #include "monitor/credentials.hpp"
 #include "monitor/deny_reason.hpp"
 #include "monitor/export.h"
+#include "monitor/fault.hpp"
 #include "monitor/peer_info.hpp"
 #include "monitor/result.hpp"
 #include "monitor/unique_fd.hpp"
@@ -78,6 +79,9 @@ class MON_API client_handshake {
   // itself refused the server (require_server_uid).
   [[nodiscard]] deny_reason reason() const noexcept;
   [[nodiscard]] int fd() const noexcept { return fd_; }
+  // Why the handshake failed, for logs (fault::none while it has not, and for failures of our own:
+  // I/O, misuse). Callers act on step()'s code; operators read this.
+  [[nodiscard]] fault last_fault() const noexcept;
   // Sets (or, with a default time_point, removes) the deadline; errc::invalid once step() started.
   [[nodiscard]] result<void> set_deadline(std::chrono::steady_clock::time_point when) noexcept;
 
@@ -120,6 +124,8 @@ class MON_API server_handshake {
   [[nodiscard]] peer_credentials peer() const noexcept;
   [[nodiscard]] deny_reason reason() const noexcept;
   [[nodiscard]] int fd() const noexcept { return fd_; }
+  // As client_handshake::last_fault.
+  [[nodiscard]] fault last_fault() const noexcept;
   // As client_handshake::set_deadline.
   [[nodiscard]] result<void> set_deadline(std::chrono::steady_clock::time_point when) noexcept;
 

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "monitor/export.h"
+#include "monitor/fault.hpp"
 #include "monitor/fd_list.hpp"
 #include "monitor/monitor.h"
 #include "monitor/result.hpp"
@@ -47,6 +48,9 @@ class MON_API message_buffer {
   [[nodiscard]] std::span<const std::byte> data() const noexcept { return {data_, size_}; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] std::size_t max_size() const noexcept { return max_; }
+  // Why the last receive into this buffer failed, for logs (fault::none after a success); the
+  // result code is what callers act on.
+  [[nodiscard]] fault last_fault() const noexcept;
 
  private:
   friend struct detail::buffer_access;

@@ -627,6 +627,20 @@ MON_API int mon_ipc_auth_client_init_ex(int fd, const mon_auth_options *opts,
 MON_API int mon_ipc_auth_server_init_ex(int fd, mon_ipc_creds *creds, const mon_auth_options *opts,
                                         mon_auth_storage *storage, void **state);
 
+/* ---- Why it failed: faults, for logs ----------------------------------------------------------
+ */
+
+/* The specific reason behind the last MON_ERR_PROTOCOL, MON_ERR_TRUNCATED, MON_ERR_TOOBIG or
+ * MON_ERR_DENIED (the values of mon::fault, include/monitor/fault.hpp: stable numbers, safe to log;
+ * 0 when there is none). Callers act on the result code; operators read the fault. */
+/* The last receive into buf (0 after a success, and for NULL). */
+MON_API int mon_buffer_fault(const mon_buffer *buf);
+/* A handshake state's (0 for NULL or a state of the other kind). */
+MON_API int mon_ipc_auth_client_fault(const void *state);
+MON_API int mon_ipc_auth_server_fault(const void *state);
+/* A sentence for a fault value ("unknown fault" for a value this version does not know). */
+MON_API const char *mon_fault_string(int fault);
+
 /* ---- Refused descriptors ----------------------------------------------------------------------
  */
 

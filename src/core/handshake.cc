@@ -282,6 +282,11 @@ result<progress> client_handshake::step() noexcept {
   return drive(fd_, client_side{as<client_state>(storage_)});
 }
 
+fault client_handshake::last_fault() const noexcept {
+  const auto& st = as<client_state>(storage_);
+  return st.machine ? st.machine->last_fault() : fault::none;
+}
+
 deny_reason client_handshake::reason() const noexcept {
   const auto& st = as<client_state>(storage_);
   return st.machine ? st.machine->reason() : deny_reason::none;
@@ -353,6 +358,11 @@ peer_credentials server_handshake::peer() const noexcept {
   const auto& st = as<server_state>(storage_);
   if (!st.machine || st.machine->next() != auth::want::done) return {};
   return st.machine->peer();
+}
+
+fault server_handshake::last_fault() const noexcept {
+  const auto& st = as<server_state>(storage_);
+  return st.machine ? st.machine->last_fault() : fault::none;
 }
 
 deny_reason server_handshake::reason() const noexcept {

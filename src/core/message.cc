@@ -22,6 +22,7 @@ result<progress> receive_stream(int fd, message_buffer& buf, transfer_state& t, 
                                 std::size_t fd_limit) noexcept {
   auto& rx = t.rx;
   rx.set_limits({buf.max_size(), fd_limit});
+  rx.clear_fault();
   for (;;) {
     auto ev = rx.next();
     if (!ev) return ev.err();
@@ -54,7 +55,7 @@ result<progress> receive_stream(int fd, message_buffer& buf, transfer_state& t, 
             rx.reset();
             return r.err;
           case sys::io_result::kind::ok:
-            rx.on_read(r.bytes, r.control, ctl.fds);
+            rx.on_read(r.bytes, r.control, ctl.fds, ctl.why);
             break;
         }
         break;
@@ -64,8 +65,8 @@ result<progress> receive_stream(int fd, message_buffer& buf, transfer_state& t, 
 }
 
 // SOCK_SEQPACKET: one record is one frame, read with a single recvmsg.
-result<progress> receive_record(int fd, message_buffer& buf, fd_list& fds,
-                                std::size_t fd_limit) noexcept {
+result<progress> receive_record(int fd, message_buffer& buf, fd_list& fds, std::size_t fd_limit,
+                                fault& why) noexcept {
   if (auto room = buf.reserve(buf.max_size()); !room) return room.err();
   std::array<std::uint8_t, frame::header_len> head{};
   std::array<iovec, 2> iov{
@@ -83,8 +84,9 @@ result<progress> receive_record(int fd, message_buffer& buf, fd_list& fds,
       break;
   }
   auto h = frame::check_record(head, r.bytes, (r.msg_flags & MSG_TRUNC) != 0, r.control,
-                               ctl.fds.size(), {buf.max_size(), fd_limit});
+                               ctl.fds.size(), {buf.max_size(), fd_limit}, &why);
   if (!h) {
+    if (why == fault::none) why = ctl.why;
     sys::discard(ctl.fds);
     return h.err();
   }
@@ -124,8 +126,11 @@ result<progress> receive_message(int fd, message_buffer& buf, fd_list& fds,
     t.rx_type = type.value();
   }
   buffer_access::set_size(buf, 0);
-  auto r = t.rx_type == SOCK_SEQPACKET ? receive_record(fd, buf, fds, fd_limit)
+  fault why = fault::none;
+  auto r = t.rx_type == SOCK_SEQPACKET ? receive_record(fd, buf, fds, fd_limit, why)
                                        : receive_stream(fd, buf, t, fds, fd_limit);
+  if (t.rx_type != SOCK_SEQPACKET) why = t.rx.last_fault();
+  t.rx_fault = r ? fault::none : why;
   if (!r) {
     buffer_access::set_size(buf, 0);
     t.rx_type = 0;  // look again next time: the caller may move on to another socket

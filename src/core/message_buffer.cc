@@ -44,12 +44,17 @@ result<void> message_buffer::append(std::span<const std::byte> bytes) noexcept {
   return {};
 }
 
+fault message_buffer::last_fault() const noexcept {
+  return buffer_access::transfer(const_cast<message_buffer&>(*this)).rx_fault;
+}
+
 void message_buffer::clear() noexcept {
   auto& t = buffer_access::transfer(*this);
   t.rx.reset();  // disposes of the descriptors of a half-received message and of any read ahead
   t.rx_fd = -1;
   t.rx_type = 0;
   t.rx_cookie = 0;
+  t.rx_fault = fault::none;
   t.tx.cancel();
   size_ = 0;
 }

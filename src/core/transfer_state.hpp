@@ -18,9 +18,10 @@ struct transfer_state {
   // the socket they came from, named by its cookie (rx_cookie, taken when anything is left held):
   // the descriptor number alone could be reused by another connection.
   frame::stream_receiver rx{&sys::discard};
-  int rx_fd = -1;               // the socket rx_type (and anything held) belong to
-  int rx_type = 0;              // SOCK_STREAM or SOCK_SEQPACKET once known; 0 unknown
-  std::uint64_t rx_cookie = 0;  // SO_COOKIE of rx_fd while rx holds something; 0 not taken
+  int rx_fd = -1;                // the socket rx_type (and anything held) belong to
+  int rx_type = 0;               // SOCK_STREAM or SOCK_SEQPACKET once known; 0 unknown
+  std::uint64_t rx_cookie = 0;   // SO_COOKIE of rx_fd while rx holds something; 0 not taken
+  fault rx_fault = fault::none;  // why the last receive failed (message_buffer::last_fault)
 
   // Send side: a stream message the socket took only part of.
   frame::frame_writer tx;

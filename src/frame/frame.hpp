@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <span>
 
+#include "monitor/fault.hpp"
 #include "monitor/fd_list.hpp"
 #include "monitor/result.hpp"
 
@@ -56,9 +57,10 @@ struct limits {
 // descriptors declared than lim.max_fds (errc::protocol), control data cut by the kernel
 // (errc::truncated), a count that differs from the header (errc::protocol), a payload over
 // lim.max_payload (errc::toobig), a record whose length is not the header's (errc::protocol).
+// On error *why (if given) says which; a bad control status leaves it to the caller.
 [[nodiscard]] result<header> check_record(std::span<const std::uint8_t> head,
                                           std::size_t record_len, bool data_truncated,
                                           result<void> control_status, std::size_t num_fds_arrived,
-                                          const limits& lim) noexcept;
+                                          const limits& lim, fault* why = nullptr) noexcept;
 
 }  // namespace mon::frame

@@ -46,7 +46,13 @@ result<stream_receiver::event> stream_receiver::begin_frame() noexcept {
   if (!h) {
     // Out of step: nothing after a malformed header can be framed. Drop all that is held and
     // start again at the end of what was read.
+    const auto* b = reinterpret_cast<const std::uint8_t*>(ahead_.data() + ahead_begin_);
+    const fault why = b[0] != magic0 || b[1] != magic1 ? fault::frame_bad_magic
+                      : b[2] != version                ? fault::frame_unknown_version
+                      : b[3] > max_fds                 ? fault::frame_too_many_descriptors
+                                                       : fault::frame_too_large;
     reset();
+    last_fault_ = why;
     return h.err();
   }
   cur_ = h.value();
@@ -60,19 +66,26 @@ result<stream_receiver::event> stream_receiver::begin_frame() noexcept {
 // The frame is whole: hand it out, or refuse it (consumed, so the next one can follow).
 result<stream_receiver::event> stream_receiver::finish_frame() noexcept {
   errc refused{};
-  bool refuse_frame = true;
-  if (cur_misplaced_ || cur_.num_fds > limits_.max_fds) {
-    refused = errc::protocol;  // descriptors where none may be, or more than the caller takes
+  fault why = fault::none;
+  if (cur_misplaced_) {
+    refused = errc::protocol;  // descriptors or bad control data where no frame begins
+    why = cur_why_ != fault::none ? cur_why_ : fault::descriptors_without_frame;
+  } else if (cur_.num_fds > limits_.max_fds) {
+    refused = errc::protocol;  // more than the caller takes
+    why = fault::frame_too_many_descriptors;
   } else if (cur_cut_) {
     refused = errc::truncated;  // the kernel dropped some (RLIMIT_NOFILE, an LSM, our buffer)
+    why = fault::control_truncated;
   } else if (cur_fds_.size() != cur_.num_fds) {
     refused = errc::protocol;  // not what the header declared
+    why = fault::descriptor_count_mismatch;
   } else if (stage_ == stage::discard) {
     refused = errc::toobig;
+    why = fault::frame_too_large;
   } else {
-    refuse_frame = false;
+    return event::frame;
   }
-  if (!refuse_frame) return event::frame;
+  last_fault_ = why;
   refuse(cur_fds_);
   next_frame();
   return refused;
@@ -91,12 +104,14 @@ void stream_receiver::next_frame() noexcept {
   storage_ = nullptr;
   cur_cut_ = false;
   cur_misplaced_ = false;
+  cur_why_ = fault::none;
   refuse(cur_fds_);  // empty unless a caller skipped take_fds()
   if (next_held_ && next_at_ <= cur_at_) {
     if (next_at_ == cur_at_) {
       cur_fds_ = std::move(next_fds_);
       cur_cut_ = next_cut_;
       cur_misplaced_ = next_bad_;
+      cur_why_ = next_why_;
     } else {
       refuse(next_fds_);  // cannot happen: bound to a frame inside the one just finished
     }
@@ -120,7 +135,8 @@ read_plan stream_receiver::plan() noexcept {
   return p;
 }
 
-void stream_receiver::on_read(std::size_t n, result<void> control_status, fd_list& fds) noexcept {
+void stream_receiver::on_read(std::size_t n, result<void> control_status, fd_list& fds,
+                              fault control_why) noexcept {
   const std::uint64_t start = stream_end_;
   std::size_t direct = 0;
   if (stage_ == stage::payload && storage_ != nullptr)
@@ -130,12 +146,12 @@ void stream_receiver::on_read(std::size_t n, result<void> control_status, fd_lis
   payload_got_ += static_cast<std::uint32_t>(direct);
   ahead_end_ += static_cast<std::uint32_t>(n - direct);
   stream_end_ += n;
-  bind(n, start, control_status, fds);
+  bind(n, start, control_status, fds, control_why);
 }
 
 // Gives the read's descriptors to the last frame whose first byte it brought.
 void stream_receiver::bind(std::size_t read_len, std::uint64_t read_start,
-                           result<void> control_status, fd_list& fds) noexcept {
+                           result<void> control_status, fd_list& fds, fault control_why) noexcept {
   if (control_status && fds.empty()) return;
   const bool cut = !control_status && control_status.code() == errc::truncated;
   const bool bad = !control_status && !cut;
@@ -167,8 +183,10 @@ void stream_receiver::bind(std::size_t read_len, std::uint64_t read_start,
     at += header_len + len;
   }
 
+  const fault why = bad ? control_why : fault::none;
   if (!found) {  // mid-frame: the current frame is spoiled
     cur_misplaced_ = true;
+    if (cur_why_ == fault::none) cur_why_ = why;
     refuse(arrived);
     return;
   }
@@ -178,6 +196,7 @@ void stream_receiver::bind(std::size_t read_len, std::uint64_t read_start,
     cur_fds_ = std::move(arrived);
     cur_cut_ = cut;
     cur_misplaced_ = cur_misplaced_ || bad;
+    if (cur_why_ == fault::none) cur_why_ = why;
     return;
   }
   if (next_held_) refuse(next_fds_);  // cannot happen: see next_fds_
@@ -185,12 +204,14 @@ void stream_receiver::bind(std::size_t read_len, std::uint64_t read_start,
   next_at_ = last;
   next_cut_ = cut;
   next_bad_ = bad;
+  next_why_ = why;
   next_held_ = true;
 }
 
 error stream_receiver::on_eof() noexcept {
   const bool inside = pending();
   reset();
+  if (inside) last_fault_ = fault::frame_cut_by_eof;
   return {inside ? errc::protocol : errc::closed, 0};
 }
 
@@ -203,6 +224,7 @@ void stream_receiver::reset() noexcept {
   payload_got_ = 0;
   cur_cut_ = cur_misplaced_ = false;
   next_held_ = next_cut_ = next_bad_ = false;
+  cur_why_ = next_why_ = fault::none;
   ahead_begin_ = ahead_end_ = 0;
   cur_at_ = stream_end_;
 }

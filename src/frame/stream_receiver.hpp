@@ -28,6 +28,7 @@
 #include <span>
 
 #include "frame/frame.hpp"
+#include "monitor/fault.hpp"
 #include "monitor/fd_list.hpp"
 #include "monitor/result.hpp"
 
@@ -70,12 +71,16 @@ class stream_receiver {
   void set_storage(std::span<std::byte> storage) noexcept { storage_ = storage.data(); }
   [[nodiscard]] read_plan plan() noexcept;
   // A read of n > 0 bytes laid out as plan() said, with its control data's status and
-  // descriptors (taken, whatever happens).
-  void on_read(std::size_t n, result<void> control_status, fd_list& fds) noexcept;
+  // descriptors (taken, whatever happens), and why the control data was refused, if it was.
+  void on_read(std::size_t n, result<void> control_status, fd_list& fds,
+               fault control_why = fault::none) noexcept;
   // End of file: errc::closed between frames, errc::protocol inside one. Drops everything.
   [[nodiscard]] error on_eof() noexcept;
 
   [[nodiscard]] header current_header() const noexcept { return cur_; }
+  // Why the last frame was refused (or the stream failed); fault::none before any refusal.
+  [[nodiscard]] fault last_fault() const noexcept { return last_fault_; }
+  void clear_fault() noexcept { last_fault_ = fault::none; }
   // After event::frame: moves the frame's descriptors into out (empty before) and moves on.
   void take_fds(fd_list& out) noexcept;
 
@@ -96,7 +101,7 @@ class stream_receiver {
     if (!fds.empty()) dispose_(fds);
   }
   void bind(std::size_t read_len, std::uint64_t read_start, result<void> control_status,
-            fd_list& fds) noexcept;
+            fd_list& fds, fault control_why) noexcept;
   void next_frame() noexcept;
 
   disposer dispose_;
@@ -109,15 +114,18 @@ class stream_receiver {
   std::uint64_t stream_end_ = 0;  // stream offset one past the last byte read
   // The current frame's descriptors, and what went wrong with its control data.
   fd_list cur_fds_;
-  bool cur_cut_ = false;        // the kernel cut the control data (MSG_CTRUNC)
-  bool cur_misplaced_ = false;  // descriptors or bad control data mid-frame
+  bool cur_cut_ = false;         // the kernel cut the control data (MSG_CTRUNC)
+  bool cur_misplaced_ = false;   // descriptors or bad control data mid-frame
+  fault cur_why_ = fault::none;  // what was wrong with its control data, when known
   // Descriptors of a frame that begins later, at next_at_ (at most one such frame: a read happens
   // only while the current frame is incomplete, so everything it brings starts after it).
   fd_list next_fds_;
   std::uint64_t next_at_ = 0;
   bool next_cut_ = false;
   bool next_bad_ = false;
+  fault next_why_ = fault::none;
   bool next_held_ = false;
+  fault last_fault_ = fault::none;
   std::uint32_t ahead_begin_ = 0;
   std::uint32_t ahead_end_ = 0;
   std::array<std::byte, read_ahead_len> ahead_;
