@@ -47,6 +47,7 @@ result<stream_receiver::event> stream_receiver::begin_frame() noexcept {
     // Out of step: nothing after a malformed header can be framed. Drop all that is held and
     // start again at the end of what was read.
     reset();
+    out_of_step_ = true;
     return h.err();
   }
   cur_ = h.value();
@@ -122,6 +123,7 @@ read_plan stream_receiver::plan() noexcept {
 
 void stream_receiver::on_read(std::size_t n, result<void> control_status, fd_list& fds) noexcept {
   const std::uint64_t start = stream_end_;
+  out_of_step_ = false;
   std::size_t direct = 0;
   if (stage_ == stage::payload && storage_ != nullptr)
     direct = std::min<std::size_t>(n, cur_.payload_len - payload_got_);
