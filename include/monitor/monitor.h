@@ -603,7 +603,7 @@ MON_API void mon_set_refused_fd_handler(void (*fn)(int fd, void *context), void 
  */
 typedef struct mon_batch mon_batch;
 
-/* The most messages mon_ipc_recv_batch delivers per call, and mon_ipc_send_batch per system call. */
+/* The most messages mon_ipc_recv_batch delivers per call (and mon_ipc_send_batch per sendmmsg). */
 #define MON_BATCH_MAX 64
 
 /* One message of a batch. */
