@@ -40,16 +40,9 @@ void add_batches(int type, bench::pair_kind kind, const char* impl) {
       add<mon_c_sender, mon_c_receiver>(type, kind, 1, "monitor_c");
       add<mon_cpp_sender, mon_cpp_receiver>(type, kind, 1, "monitor_cpp");
       add_batches<raw_mmsg_sender, raw_mmsg_receiver>(type, kind, "raw_mmsg");
-      // ---- monitor batch rows (issue 15): add them here -------------------------------------
-      // Write mon_cpp_batch_sender / mon_cpp_batch_receiver (mon::send_messages /
-      // mon::receive_messages) and mon_c_batch_sender / mon_c_batch_receiver (mon_ipc_send_batch /
-      // mon_ipc_recv_batch) in support/fd_batch_impls.hpp with raw_mmsg_sender's and
-      // raw_mmsg_receiver's constructors and send() / std::size_t receive(), then:
-      //   add_batches<mon_cpp_batch_sender, mon_cpp_batch_receiver>(type, kind,
-      //   "monitor_cpp_batch"); add_batches<mon_c_batch_sender, mon_c_batch_receiver>(type, kind,
-      //   "monitor_c_batch");
-      // bench/report.py then shows x raw (one-at-a-time) and x mmsg (raw_mmsg_b<N>) for each, with
-      // the targets of issue 15 on the _b16 rows; bench/insns_main.cc takes the same two classes.
+      // monitor's batch rows (issue 15): report.py shows x raw and x mmsg (raw_mmsg_b<N>).
+      add_batches<mon_cpp_batch_sender, mon_cpp_batch_receiver>(type, kind, "monitor_cpp_batch");
+      add_batches<mon_c_batch_sender, mon_c_batch_receiver>(type, kind, "monitor_c_batch");
     }
     // Many descriptors per message, thread pairs.
     for (int nfds : {16, 253}) {

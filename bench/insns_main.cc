@@ -69,9 +69,8 @@ std::vector<mode> modes() {
   add_fd<mon_c_sender, mon_c_receiver>(m, "monitor_c");
   add_fd<mon_cpp_sender, mon_cpp_receiver>(m, "monitor_cpp");
   add_fd_batches<raw_mmsg_sender, raw_mmsg_receiver>(m, "raw_mmsg");
-  // ---- monitor batch modes (issue 15): with the classes registered in bench/fd_throughput.cc,
-  //   add_fd_batches<mon_cpp_batch_sender, mon_cpp_batch_receiver>(m, "monitor_cpp_batch");
-  //   add_fd_batches<mon_c_batch_sender, mon_c_batch_receiver>(m, "monitor_c_batch");
+  add_fd_batches<mon_cpp_batch_sender, mon_cpp_batch_receiver>(m, "monitor_cpp_batch");
+  add_fd_batches<mon_c_batch_sender, mon_c_batch_receiver>(m, "monitor_c_batch");
   add_hs<raw_client, raw_server>(m, "raw");
   add_hs<raw_secure_client, raw_secure_server>(m, "raw_secure");
   add_hs<peercred_client, peercred_server>(m, "peercred_floor");

@@ -28,9 +28,12 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <memory>
 #include <span>
 #include <vector>
 
+#include "monitor/batch.hpp"
+#include "monitor/monitor.h"
 #include "support/fd_impls.hpp"
 
 namespace bench::fdimpl {
@@ -150,6 +153,151 @@ class raw_mmsg_receiver {
   std::vector<unsigned char> frames_;
   std::vector<iovec> iov_;
   std::vector<mmsghdr> msgs_;
+};
+
+// ---- monitor's batch ends (issue 15) ------------------------------------------------------------
+// mon::send_messages / mon::receive_messages (C++) and mon_ipc_send_batch / mon_ipc_recv_batch (C)
+// with the same messages. The receiver's fd limit is the message's count (1): it sets how many
+// entries one recvmmsg may have (include/monitor/batch.hpp).
+
+class mon_cpp_batch_sender {
+ public:
+  mon_cpp_batch_sender(int fd, int /*type*/, std::span<const int> fds, std::size_t batch)
+      : fd_(fd),
+        msgs_(batch,
+              mon::outgoing_message{
+                  std::as_bytes(std::span(bench::payload().data(), bench::payload_len)), fds}) {}
+  void send() {
+    std::span<const mon::outgoing_message> rest(msgs_);
+    while (!rest.empty()) {
+      auto r = mon::send_messages(fd_, rest, state_);
+      check(r.ok() && r.value() > 0, "mon::send_messages");
+      rest = rest.subspan(r.value());
+    }
+  }
+
+ private:
+  int fd_;
+  std::vector<mon::outgoing_message> msgs_;
+  mon::batch_send_state state_;
+};
+
+class mon_cpp_batch_receiver {
+ public:
+  mon_cpp_batch_receiver(int fd, int /*type*/, int nfds, std::size_t batch)
+      : fd_(fd),
+        nfds_(nfds),
+        store_(batch * bench::payload_len),
+        slots_(batch),
+        state_(std::make_unique<mon::batch_receive_state>()) {
+    for (std::size_t i = 0; i < batch; ++i)
+      slots_[i].storage = std::span(store_.data() + i * bench::payload_len, bench::payload_len);
+  }
+  std::size_t receive() {
+    auto r = mon::receive_messages(fd_, *state_, slots_, static_cast<std::size_t>(nfds_));
+    if (!r && r.code() == mon::errc::closed) return 0;
+    check(r.ok() && r.value() > 0, "mon::receive_messages");
+    for (std::size_t i = 0; i < r.value(); ++i) {
+      check(slots_[i].status.ok() && slots_[i].size == bench::payload_len &&
+                slots_[i].fds.size() == static_cast<std::size_t>(nfds_),
+            "mon::receive_messages: message");
+      slots_[i].fds.clear();
+    }
+    return r.value();
+  }
+
+ private:
+  int fd_;
+  int nfds_;
+  std::vector<std::byte> store_;
+  std::vector<mon::received_message> slots_;
+  std::unique_ptr<mon::batch_receive_state> state_;
+};
+
+class mon_c_batch_sender {
+ public:
+  mon_c_batch_sender(int fd, int /*type*/, std::span<const int> fds, std::size_t batch)
+      : fd_(fd), fds_(fds.begin(), fds.end()), msgs_(batch), batch_(mon_batch_new()) {
+    check(batch_ != nullptr, "mon_batch_new");
+    for (auto& m : msgs_)
+      m = {const_cast<unsigned char*>(bench::payload().data()),
+           bench::payload_len,
+           0,
+           fds_.data(),
+           fds_.size(),
+           0};
+  }
+  ~mon_c_batch_sender() { mon_batch_free(batch_); }
+  mon_c_batch_sender(mon_c_batch_sender&& o) noexcept
+      : fd_(o.fd_), fds_(std::move(o.fds_)), msgs_(std::move(o.msgs_)), batch_(o.batch_) {
+    o.batch_ = nullptr;
+  }
+  void send() {
+    std::size_t done = 0;
+    while (done < msgs_.size()) {
+      std::size_t n = 0;
+      const int rc = mon_ipc_send_batch(fd_, batch_, msgs_.data() + done, msgs_.size() - done, &n);
+      check(rc == MON_OK || (rc == MON_WANT_WRITE && n > 0), "mon_ipc_send_batch");
+      done += n;
+    }
+  }
+
+ private:
+  int fd_;
+  std::vector<int> fds_;
+  std::vector<mon_batch_msg> msgs_;
+  mon_batch* batch_;
+};
+
+class mon_c_batch_receiver {
+ public:
+  mon_c_batch_receiver(int fd, int /*type*/, int nfds, std::size_t batch)
+      : fd_(fd),
+        nfds_(static_cast<std::size_t>(nfds)),
+        store_(batch * bench::payload_len),
+        fds_(batch * nfds_),
+        msgs_(batch),
+        batch_(mon_batch_new()) {
+    check(batch_ != nullptr, "mon_batch_new");
+    for (std::size_t i = 0; i < batch; ++i)
+      msgs_[i] = {store_.data() + i * bench::payload_len,
+                  0,
+                  bench::payload_len,
+                  fds_.data() + i * nfds_,
+                  0,
+                  0};
+  }
+  ~mon_c_batch_receiver() { mon_batch_free(batch_); }
+  mon_c_batch_receiver(mon_c_batch_receiver&& o) noexcept
+      : fd_(o.fd_),
+        nfds_(o.nfds_),
+        store_(std::move(o.store_)),
+        fds_(std::move(o.fds_)),
+        msgs_(std::move(o.msgs_)),
+        batch_(o.batch_) {
+    o.batch_ = nullptr;
+  }
+  std::size_t receive() {
+    std::size_t n = 0;
+    const int rc = mon_ipc_recv_batch(fd_, batch_, msgs_.data(), msgs_.size(), nfds_, &n);
+    if (rc == MON_ERR_CLOSED) return 0;
+    check(rc == MON_OK && n > 0, "mon_ipc_recv_batch");
+    for (std::size_t i = 0; i < n; ++i) {
+      check(msgs_[i].status == MON_OK && msgs_[i].len == bench::payload_len &&
+                msgs_[i].num_fds == nfds_,
+            "mon_ipc_recv_batch: message");
+      for (std::size_t j = 0; j < msgs_[i].num_fds; ++j) ::close(msgs_[i].fds[j]);
+    }
+    return n;
+  }
+
+ private:
+  int fd_;
+  std::size_t nfds_;
+  std::vector<unsigned char> store_;
+  std::vector<int> fds_;
+  std::vector<mon_batch_msg> msgs_;
+  mon_batch* batch_;
 };
 
 }  // namespace bench::fdimpl

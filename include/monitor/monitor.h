@@ -667,6 +667,72 @@ MON_API const char *mon_fault_string(int fault);
  */
 MON_API void mon_set_refused_fd_handler(void (*fn)(int fd, void *context), void *context);
 
+/* ---- Batches ----------------------------------------------------------------------------------
+ */
+
+/*
+ * Many messages per system call (sendmmsg / recvmmsg), every message's descriptors bound to it
+ * (docs/PROTOCOL.md, "Batches"); the wire format is the one of mon_ipc_send_fds, so either end may
+ * batch or not. A mon_batch is the state of one socket: a message half sent on a non-blocking
+ * stream socket, and on the receiving side what was read but not yet delivered (bytes and
+ * descriptors read ahead, a message begun). About 110 KiB; allocated once by mon_batch_new.
+ */
+typedef struct mon_batch mon_batch;
+
+/* The most messages mon_ipc_recv_batch delivers per call (and mon_ipc_send_batch per sendmmsg). */
+#define MON_BATCH_MAX 64
+
+/* One message of a batch. */
+typedef struct mon_batch_msg {
+  void *data;     /* send: the payload; receive: where the payload goes (cap bytes) */
+  size_t len;     /* send: payload bytes; receive (out): payload bytes received */
+  size_t cap;     /* receive: room at data, the largest payload this message accepts */
+  int *fds;       /* send: descriptors to attach (borrowed); receive: room for max_fds of them */
+  size_t num_fds; /* send: how many; receive (out): how many arrived, now owned by the caller */
+  int status;     /* receive (out): MON_OK, or why this one message was refused */
+} mon_batch_msg;
+
+/* A new batch state (NULL on MON_ERR_NOMEM); free it with mon_batch_free (NULL is a no-op). */
+MON_API mon_batch *mon_batch_new(void);
+MON_API void mon_batch_free(mon_batch *batch);
+/* Forgets all the state holds (its descriptors closed as refused ones) and the socket. */
+MON_API void mon_batch_clear(mon_batch *batch);
+
+/*
+ * Sends msgs[0 .. count) in order, up to MON_BATCH_MAX per sendmmsg; *out_sent is how many went
+ * whole. MON_OK: all of them. MON_WANT_WRITE: the socket is full (non-blocking); when writable,
+ * call again with msgs + *out_sent: if that message went out in part, it resumes where it stopped
+ * and its descriptors are not sent twice. MON_OK with *out_sent < count cannot happen; an error
+ * after some messages went returns MON_WANT_WRITE with them counted and the next call reports it.
+ * A message that cannot be sent (more than 253 descriptors, a negative one, a payload over
+ * MON_BUFFER_LIMIT) stops the batch before it. Errors: MON_ERR_INVALID (batch or out_sent NULL,
+ * msgs NULL with count > 0, fds NULL with num_fds > 0, a bad message first, a half-sent message and
+ * another socket or message), MON_ERR_CLOSED, MON_ERR_TOOBIG, MON_ERR_NOMEM, MON_ERR_IO.
+ */
+MON_API int mon_ipc_send_batch(int fd, mon_batch *batch, const mon_batch_msg *msgs, size_t count,
+                               size_t *out_sent);
+
+/*
+ * Receives up to count (at most MON_BATCH_MAX) messages into msgs[0 .. *out_received); the others
+ * are left as they were. Each is one message in stream order: status MON_OK, len bytes at data,
+ * fds[0 .. num_fds) received (close-on-exec, owned by the caller); or a message refused for itself
+ * (status MON_ERR_TOOBIG: over cap; MON_ERR_PROTOCOL: more than max_fds descriptors, another count
+ * than its header's, descriptors misplaced; MON_ERR_TRUNCATED: the kernel cut them), consumed with
+ * its descriptors closed as refused ones, len and num_fds 0, and the messages after it are still
+ * delivered. A malformed stream header (MON_ERR_PROTOCOL) ends the batch: close the socket. No
+ * message is split across two calls' buffers. MON_OK: *out_received >= 1. MON_WANT_READ:
+ * *out_received is 0 (non-blocking, nothing complete yet). A blocking socket waits for the first
+ * message only. End of file or a socket error after some messages: those come with MON_OK, and the
+ * next call returns MON_ERR_CLOSED (MON_ERR_PROTOCOL inside a message) or the error. max_fds (at
+ * most 253) also sets how many messages one system call takes: min(64, 512 / max_fds). Use one
+ * mon_batch per socket, not mixed with mon_ipc_recv_fd(s) on it. Errors: MON_ERR_INVALID (batch or
+ * out_received NULL, msgs NULL or count 0, data NULL with cap > 0, fds NULL with max_fds > 0, a
+ * half-read message of another socket), MON_ERR_CLOSED, MON_ERR_PROTOCOL, MON_ERR_NOMEM,
+ * MON_ERR_IO.
+ */
+MON_API int mon_ipc_recv_batch(int fd, mon_batch *batch, mon_batch_msg *msgs, size_t count,
+                               size_t max_fds, size_t *out_received);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@
 // The whole C++ API of monitor. The C ABI (monitor/monitor.h) is a thin layer over it.
 #pragma once
 
+#include "monitor/batch.hpp"
 #include "monitor/credentials.hpp"
 #include "monitor/fd_list.hpp"
 #include "monitor/handshake.hpp"

@@ -53,6 +53,7 @@ result<stream_receiver::event> stream_receiver::begin_frame() noexcept {
                                                        : fault::frame_too_large;
     reset();
     last_fault_ = why;
+    out_of_step_ = true;
     return h.err();
   }
   cur_ = h.value();
@@ -138,6 +139,7 @@ read_plan stream_receiver::plan() noexcept {
 void stream_receiver::on_read(std::size_t n, result<void> control_status, fd_list& fds,
                               fault control_why) noexcept {
   const std::uint64_t start = stream_end_;
+  out_of_step_ = false;
   std::size_t direct = 0;
   if (stage_ == stage::payload && storage_ != nullptr)
     direct = std::min<std::size_t>(n, cur_.payload_len - payload_got_);

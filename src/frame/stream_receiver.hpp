@@ -81,6 +81,14 @@ class stream_receiver {
   // Why the last frame was refused (or the stream failed); fault::none before any refusal.
   [[nodiscard]] fault last_fault() const noexcept { return last_fault_; }
   void clear_fault() noexcept { last_fault_ = fault::none; }
+  // While a payload is being received: the bytes of it already in storage (set_storage()), so a
+  // caller can move them to other storage (copy them, then set_storage() again) between reads.
+  [[nodiscard]] std::size_t payload_received() const noexcept {
+    return stage_ == stage::payload && storage_ != nullptr ? payload_got_ : 0;
+  }
+  // True from a malformed header (next() said errc::protocol and dropped all it held) until the
+  // next read: nothing held can be framed any more, the stream is out of step.
+  [[nodiscard]] bool out_of_step() const noexcept { return out_of_step_; }
   // After event::frame: moves the frame's descriptors into out (empty before) and moves on.
   void take_fds(fd_list& out) noexcept;
 
@@ -107,6 +115,7 @@ class stream_receiver {
   disposer dispose_;
   limits limits_{};
   stage stage_ = stage::header;
+  bool out_of_step_ = false;
   header cur_{};
   std::byte* storage_ = nullptr;
   std::uint32_t payload_got_ = 0;
