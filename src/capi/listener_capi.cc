@@ -92,7 +92,7 @@ int mon_listen_fds(int type, unsigned flags, mon_listen_socket* out, size_t max_
   auto r = mon::listen_fds(std::span(taken, room), o);
   int rc = MON_OK;
   if (r) {
-    for (std::size_t i = 0; i < r.value(); ++i) {
+    for (std::size_t i = 0; i < r.value() && out != nullptr; ++i) {
       out[i].fd = taken[i].fd.release();
       out[i].type = static_cast<int>(taken[i].type);
       std::memcpy(out[i].name, taken[i].name, sizeof out[i].name);

@@ -93,6 +93,11 @@ result<void> set_listener_options(int fd) noexcept {
 struct bound_path_guard {
   const char* path = nullptr;
   sys::path_facts facts{};
+  bound_path_guard() = default;
+  bound_path_guard(const bound_path_guard&) = delete;
+  bound_path_guard& operator=(const bound_path_guard&) = delete;
+  bound_path_guard(bound_path_guard&&) = delete;
+  bound_path_guard& operator=(bound_path_guard&&) = delete;
   ~bound_path_guard() {
     if (path != nullptr) (void)sys::remove_socket_file(path, facts);
   }
@@ -143,7 +148,8 @@ result<unique_fd> listen_unix(const char* path, const listen_options& options) n
   if (!abstract) {
     auto facts = sys::inspect_path(path);
     if (!facts) return facts.err();
-    guard = {path, facts.value()};
+    guard.path = path;
+    guard.facts = facts.value();
     if (facts.value().perm != options.mode) {  // the umask took bits away: put them back
       if (auto r = sys::chmod_socket_file(path, options.mode); !r) return r.err();
     }

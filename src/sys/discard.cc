@@ -112,13 +112,13 @@ bool ensure_closer() noexcept {
   pthread_attr_t attr;
   if (::pthread_attr_init(&attr) != 0) return closers > 0;
   (void)::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  (void)::pthread_attr_setstacksize(&attr, 64 * 1024);
+  (void)::pthread_attr_setstacksize(&attr, std::size_t{64} * 1024);
   // The closer inherits a mask with every signal blocked: it must not take the application's.
   sigset_t all;
   sigset_t old;
   sigfillset(&all);
   (void)::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t t;
+  pthread_t t{};
   idle_closers.fetch_add(1, std::memory_order_relaxed);  // idle from birth: no second spawn race
   const int rc = ::pthread_create(&t, &attr, closer_main,
                                   reinterpret_cast<void*>(static_cast<std::intptr_t>(queue_read)));
@@ -143,7 +143,7 @@ void to_closers(std::span<unique_fd> fds) noexcept {
     int numbers[batch];
     std::size_t n = 0;
     for (; n < batch && n < fds.size(); ++n) numbers[n] = fds[n].get();
-    ssize_t w;
+    ssize_t w = -1;
     do {
       w = ::write(queue_write, numbers, n * sizeof(int));
     } while (w < 0 && errno == EINTR);
@@ -167,8 +167,8 @@ void discard(std::span<unique_fd> fds) noexcept {
   fds = fds.first(valid);
   if (fds.empty()) return;
 
-  plain_handler fn;
-  void* ctx;
+  plain_handler fn = nullptr;
+  void* ctx = nullptr;
   {
     const std::lock_guard<std::mutex> lock(handler_mu);
     fn = handler_fn;
