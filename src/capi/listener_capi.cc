@@ -87,7 +87,8 @@ int mon_listen_fds(int type, unsigned flags, mon_listen_socket* out, size_t max_
   static_assert(MON_LISTEN_FDS_MAX == mon::listen_fds_max);
   static_assert(MON_LISTEN_NAME_MAX == mon::listen_name_max);
   const std::size_t room = max_sockets < mon::listen_fds_max ? max_sockets : mon::listen_fds_max;
-  auto* taken = new (std::nothrow) mon::activated_socket[room > 0 ? room : 1];
+  // One slot more than needed, so the array is never of size 0.
+  auto* taken = new (std::nothrow) mon::activated_socket[room + 1];
   if (taken == nullptr) return MON_ERR_NOMEM;
   auto r = mon::listen_fds(std::span(taken, room), o);
   int rc = MON_OK;

@@ -86,8 +86,7 @@ result<progress> finish_partial(int fd, const outgoing_message& m, batch_send_st
 result<void> check_outgoing(const outgoing_message& m) noexcept {
   if (m.fds.size() > max_fds) return errc::invalid;
   if (m.payload.size() > MON_BUFFER_LIMIT) return errc::toobig;
-  for (int d : m.fds)
-    if (d < 0) return errc::invalid;
+  if (std::any_of(m.fds.begin(), m.fds.end(), [](int d) { return d < 0; })) return errc::invalid;
   return {};
 }
 

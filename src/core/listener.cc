@@ -52,7 +52,8 @@ std::optional<unsigned long> parse_env_number(const char* text, unsigned long ma
 
 result<void> split_names(const char* names, std::span<activated_socket> out) noexcept {
   if (names == nullptr) {
-    for (auto& s : out) std::memcpy(s.name, "unknown", sizeof "unknown");
+    for (std::size_t i = 0; i < out.size(); ++i)
+      std::memcpy(out[i].name, "unknown", sizeof "unknown");
     return {};
   }
   std::size_t i = 0;
@@ -94,6 +95,10 @@ struct bound_path_guard {
   const char* path = nullptr;
   sys::path_facts facts{};
   bound_path_guard() = default;
+  void arm(const char* p, const sys::path_facts& f) noexcept {
+    path = p;
+    facts = f;
+  }
   bound_path_guard(const bound_path_guard&) = delete;
   bound_path_guard& operator=(const bound_path_guard&) = delete;
   bound_path_guard(bound_path_guard&&) = delete;
@@ -148,8 +153,7 @@ result<unique_fd> listen_unix(const char* path, const listen_options& options) n
   if (!abstract) {
     auto facts = sys::inspect_path(path);
     if (!facts) return facts.err();
-    guard.path = path;
-    guard.facts = facts.value();
+    guard.arm(path, facts.value());
     if (facts.value().perm != options.mode) {  // the umask took bits away: put them back
       if (auto r = sys::chmod_socket_file(path, options.mode); !r) return r.err();
     }
