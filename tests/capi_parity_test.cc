@@ -231,4 +231,73 @@ TEST(CParityReason, ConstantsMatchTheCppEnum) {
   EXPECT_EQ(MON_DENY_VERSION, static_cast<int>(mon::deny_reason::version));
 }
 
+// The typed receive of several descriptors (C twin of receive_message_typed).
+TEST(CParityTyped, SeveralDescriptorsOfAllowedKindsOnlyElseTheMessageIsRefused) {
+  fd_leak_check leaks;
+  auto pair = make_pair(SOCK_STREAM);
+  mon_buffer* out = mon_buffer_new(0);
+  mon_buffer* in = mon_buffer_new(0);
+  ASSERT_TRUE(out != nullptr && in != nullptr);
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  const int fifo_pair[2] = {p[0], p[1]};
+  ASSERT_EQ(mon_buffer_append(out, "x", 1), MON_OK);
+  ASSERT_EQ(mon_ipc_send_fds(pair.a.get(), out, fifo_pair, 2), MON_OK);
+  const int sock_fd[1] = {pair.a.get()};
+  ASSERT_EQ(mon_ipc_send_fds(pair.a.get(), out, sock_fd, 1), MON_OK);
+  ASSERT_EQ(mon_ipc_send_fds(pair.a.get(), out, fifo_pair, 1), MON_OK);
+  ::close(p[0]);
+  ::close(p[1]);
+  int got[4] = {-1, -1, -1, -1};
+  size_t n = 0;
+  ASSERT_EQ(mon_ipc_recv_fds_typed(pair.b.get(), in, got, 4, &n, MON_FD_TYPE_FIFO), MON_OK);
+  ASSERT_EQ(n, 2u);
+  ::close(got[0]);
+  ::close(got[1]);
+  // A socket among the descriptors: refused whole, nothing handed over, the stream still usable.
+  EXPECT_EQ(mon_ipc_recv_fds_typed(pair.b.get(), in, got, 4, &n, MON_FD_TYPE_FIFO),
+            MON_ERR_PROTOCOL);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(mon_buffer_fault(in), 0);  // a kind refusal is the receiver's own choice, no fault
+  ASSERT_EQ(mon_ipc_recv_fds_typed(pair.b.get(), in, got, 4, &n, MON_FD_TYPE_FIFO), MON_OK);
+  ASSERT_EQ(n, 1u);
+  ::close(got[0]);
+  EXPECT_EQ(mon_ipc_recv_fds_typed(pair.b.get(), nullptr, got, 4, &n, MON_FD_TYPE_FIFO),
+            MON_ERR_INVALID);
+  mon_buffer_free(out);
+  mon_buffer_free(in);
+}
+
+// Peer groups and label on any connected socket (C twin of query_peer_info).
+TEST(CParityPeerInfo, AnyConnectedSocket) {
+  fd_leak_check leaks;
+  auto pair = make_pair(SOCK_STREAM);
+  gid_t groups[256];
+  size_t num = 99, label_len = 99;
+  char label[512];
+  const int rc = mon_peer_info(pair.b.get(), groups, 256, &num, label, sizeof label, &label_len);
+  ASSERT_EQ(rc, MON_OK);
+  // The pair was made by this process: its groups are ours.
+  const int mine = ::getgroups(0, nullptr);
+  EXPECT_EQ(num, static_cast<size_t>(mine));
+  EXPECT_EQ(mon_peer_info(-1, groups, 256, &num, label, sizeof label, &label_len), MON_ERR_INVALID);
+  EXPECT_EQ(num, 0u);
+  if (mine > 0) {
+    EXPECT_EQ(mon_peer_info(pair.b.get(), groups, 0, &num, label, sizeof label, &label_len),
+              MON_ERR_TOOBIG);
+  }
+}
+
+TEST(CParityBuffer, ReserveMakesRoomWithoutChangingTheContent) {
+  mon_buffer* b = mon_buffer_new(1024);
+  ASSERT_NE(b, nullptr);
+  ASSERT_EQ(mon_buffer_append(b, "ab", 2), MON_OK);
+  EXPECT_EQ(mon_buffer_reserve(b, 1000), MON_OK);
+  EXPECT_EQ(mon_buffer_len(b), 2u);
+  EXPECT_EQ(std::memcmp(mon_buffer_data(b), "ab", 2), 0);
+  EXPECT_EQ(mon_buffer_reserve(b, 1025), MON_ERR_TOOBIG);
+  EXPECT_EQ(mon_buffer_reserve(nullptr, 1), MON_ERR_INVALID);
+  mon_buffer_free(b);
+}
+
 }  // namespace

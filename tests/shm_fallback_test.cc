@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "monitor/monitor.h"
+#include "monitor/refused_fds.hpp"
 #include "monitor/shm.hpp"
 
 namespace {
@@ -31,7 +32,12 @@ TEST(ShmFallback, CreateIsUnsupported) {
   EXPECT_EQ(mon::shared_memory::create(4096).code(), mon::errc::unsupported);
 }
 
+void close_now(int fd, void* /*context*/) noexcept { ::close(fd); }
+
 TEST(ShmFallback, MapIsUnsupportedAndStillConsumesTheDescriptor) {
+  // A refused descriptor is disposed of, not closed here; closed at once by this handler, so the
+  // test can see it gone (the default closer threads would close it a moment later).
+  mon::set_refused_fd_handler(&close_now, nullptr);
   const int fd = a_descriptor();
   ASSERT_GE(fd, 0);
   mon_shm* s = nullptr;

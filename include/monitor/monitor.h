@@ -641,6 +641,29 @@ MON_API int mon_ipc_auth_server_fault(const void *state);
 /* A sentence for a fault value ("unknown fault" for a value this version does not know). */
 MON_API const char *mon_fault_string(int fault);
 
+/* ---- More C twins of the C++ API (docs/CAPI_PARITY.md) ----------------------------------------
+ */
+
+/* mon_ipc_recv_fds with the kind check of mon_ipc_recv_fd_typed: every descriptor of the message
+ * must be of a kind in allowed_types (MON_FD_TYPE_* bits), or the message is refused whole
+ * (MON_ERR_PROTOCOL; its descriptors disposed of, the connection still usable). Other results as
+ * mon_ipc_recv_fds. */
+MON_API int mon_ipc_recv_fds_typed(int fd, mon_buffer *buf, int *out_fds, size_t max_fds,
+                                   size_t *out_num_fds, unsigned allowed_types);
+
+/* The supplementary groups and security label of the process at the other end of any connected
+ * AF_UNIX socket (SO_PEERGROUPS, SO_PEERSEC: the kernel's snapshot at connect()), as
+ * mon_ipc_auth_server_peer_info gives them after a handshake; the same arguments and results, with
+ * MON_ERR_INVALID also for a negative fd. Without a handshake nothing says the connector still uses
+ * the socket: prefer mon_ipc_auth_server_peer_info on a server. */
+MON_API int mon_peer_info(int fd, gid_t *groups, size_t max_groups, size_t *out_num_groups,
+                          char *label, size_t max_label_len, size_t *out_label_len);
+
+/* Makes room for len bytes in buf without changing its content (an allocation done ahead of a
+ * receive or an append). Returns MON_OK, MON_ERR_TOOBIG (over the buffer's cap), MON_ERR_NOMEM, or
+ * MON_ERR_INVALID (buf NULL). */
+MON_API int mon_buffer_reserve(mon_buffer *buf, size_t len);
+
 /* ---- Refused descriptors ----------------------------------------------------------------------
  */
 

@@ -10,6 +10,7 @@
 #include "monitor/handshake.hpp"
 #include "monitor/message.hpp"
 #include "monitor/monitor.h"
+#include "monitor/receive_filter.hpp"
 
 namespace {
 
@@ -53,6 +54,28 @@ int mon_ipc_recv_fds(int fd, mon_buffer* buf, int* out_fds, size_t max_fds, size
     *out_num_fds = fds.size();
   }
   return to_code(r);
+}
+
+int mon_ipc_recv_fds_typed(int fd, mon_buffer* buf, int* out_fds, size_t max_fds,
+                           size_t* out_num_fds, unsigned allowed_types) {
+  if (out_num_fds != nullptr) *out_num_fds = 0;
+  if (buf == nullptr || out_num_fds == nullptr || fd < 0 || (out_fds == nullptr && max_fds > 0)) {
+    return MON_ERR_INVALID;
+  }
+  mon::fd_list fds;  // owns what arrived until it is handed over below
+  auto r = mon::receive_message_typed(fd, buf->impl, fds, allowed_types,
+                                      std::min(max_fds, mon::max_fds));
+  if (r && r.value() == mon::progress::done) {
+    for (std::size_t i = 0; i < fds.size(); ++i) out_fds[i] = fds[i].release();
+    *out_num_fds = fds.size();
+  }
+  return to_code(r);
+}
+
+int mon_buffer_reserve(mon_buffer* buf, size_t len) {
+  if (buf == nullptr) return MON_ERR_INVALID;
+  auto r = buf->impl.reserve(len);
+  return r ? MON_OK : to_code(r.err());
 }
 
 int mon_ipc_auth_client_reason(const void* state) {

@@ -24,6 +24,31 @@ bool forward_policy(const mon::peer_credentials& peer, void* context) noexcept {
   return st->allow(&c, st->allow_ctx) != 0;
 }
 
+// Copies a peer_info into the caller's arrays (the C calls' shared tail).
+int copy_out(const mon::result<mon::peer_info>& info, gid_t* groups, size_t max_groups,
+             size_t* out_num_groups, char* label, size_t max_label_len,
+             size_t* out_label_len) noexcept {
+  if (out_num_groups != nullptr) *out_num_groups = 0;
+  if (out_label_len != nullptr) *out_label_len = 0;
+  if (out_num_groups == nullptr || out_label_len == nullptr ||
+      (groups == nullptr && max_groups > 0) || (label == nullptr && max_label_len > 0))
+    return MON_ERR_INVALID;
+  if (!info) return to_code(info.err());
+  const auto g = info.value().groups();
+  const auto l = info.value().security_label();
+  *out_num_groups = g.size();
+  *out_label_len = l.size();
+  // The label needs room for its NUL as well; an absent label fits anywhere.
+  const bool label_fits = l.empty() || l.size() < max_label_len;
+  if (g.size() > max_groups || !label_fits) return MON_ERR_TOOBIG;
+  std::copy(g.begin(), g.end(), groups);
+  if (max_label_len > 0) {
+    std::copy(l.begin(), l.end(), label);
+    label[l.size()] = '\0';
+  }
+  return MON_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -39,27 +64,25 @@ int mon_ipc_auth_server_peer_pidfd(void* state) {
 int mon_ipc_auth_server_peer_info(void* state, gid_t* groups, size_t max_groups,
                                   size_t* out_num_groups, char* label, size_t max_label_len,
                                   size_t* out_label_len) {
-  if (out_num_groups != nullptr) *out_num_groups = 0;
-  if (out_label_len != nullptr) *out_label_len = 0;
   auto* st = as_server(state);
-  if (st == nullptr || out_num_groups == nullptr || out_label_len == nullptr ||
-      (groups == nullptr && max_groups > 0) || (label == nullptr && max_label_len > 0))
+  if (st == nullptr) {
+    if (out_num_groups != nullptr) *out_num_groups = 0;
+    if (out_label_len != nullptr) *out_label_len = 0;
     return MON_ERR_INVALID;
-  auto info = st->hs.read_peer_info();
-  if (!info) return to_code(info.err());
-  const auto g = info.value().groups();
-  const auto l = info.value().security_label();
-  *out_num_groups = g.size();
-  *out_label_len = l.size();
-  // The label needs room for its NUL as well; an absent label fits anywhere.
-  const bool label_fits = l.empty() || l.size() < max_label_len;
-  if (g.size() > max_groups || !label_fits) return MON_ERR_TOOBIG;
-  std::copy(g.begin(), g.end(), groups);
-  if (max_label_len > 0) {
-    std::copy(l.begin(), l.end(), label);
-    label[l.size()] = '\0';
   }
-  return MON_OK;
+  return copy_out(st->hs.read_peer_info(), groups, max_groups, out_num_groups, label, max_label_len,
+                  out_label_len);
+}
+
+int mon_peer_info(int fd, gid_t* groups, size_t max_groups, size_t* out_num_groups, char* label,
+                  size_t max_label_len, size_t* out_label_len) {
+  if (fd < 0) {
+    if (out_num_groups != nullptr) *out_num_groups = 0;
+    if (out_label_len != nullptr) *out_label_len = 0;
+    return MON_ERR_INVALID;
+  }
+  return copy_out(mon::query_peer_info(fd), groups, max_groups, out_num_groups, label,
+                  max_label_len, out_label_len);
 }
 
 int mon_ipc_auth_server_set_policy(void* state, mon_ipc_policy_fn allow, void* ctx) {

@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include "core/transfer_state.hpp"
+#include "sys/discard.hpp"
 #include "sys/fd_kind.hpp"
 
 namespace mon {
@@ -49,10 +51,11 @@ result<progress> receive_message_typed(int fd, message_buffer& buf, fd_list& fds
   for (const auto& d : fds.items()) {
     const auto kind = sys::describe(d.get());
     if (!kind || !fd_type_allowed(kind.value().file_type, kind.value().o_path, allowed)) {
-      // One refused descriptor spoils the message: the caller gets none of them, and no bytes
-      // that referred to them.
-      fds.clear();
-      buf.clear();
+      // One refused descriptor spoils the message: the caller gets none of them (disposed of,
+      // never closed here: sys/discard.hpp), and no bytes that referred to them. Only the
+      // message goes: what the buffer read ahead of the next one stays.
+      sys::discard(fds);
+      detail::buffer_access::set_size(buf, 0);
       return errc::protocol;
     }
   }

@@ -7,6 +7,7 @@
 
 #include "monitor/shm.hpp"
 #include "shm/validate.hpp"
+#include "sys/discard.hpp"
 #include "sys/memfd.hpp"
 
 namespace mon {
@@ -86,17 +87,23 @@ result<shared_memory> shared_memory::create(std::size_t size) noexcept {
 
 result<shared_memory> shared_memory::map(unique_fd fd, std::size_t min_len, std::size_t max_len,
                                          shm_access access) noexcept {
-  // fd is ours from here: every return below closes it unless it moved into the segment.
+  // fd is ours from here, and usually a peer's: every refusal below disposes of it without a
+  // close on this thread (a peer's file on a FUSE mount could stall it; sys/discard.hpp), unless
+  // it moved into the segment.
+  auto refuse = [&fd](error e) -> result<shared_memory> {
+    sys::discard(fd);
+    return e;
+  };
   shm::request req;
   req.min_len = min_len;
   req.max_len = max_len;
-  if (!to_access(access, req.mode) || !fd.valid()) return errc::invalid;
+  if (!to_access(access, req.mode) || !fd.valid()) return refuse({errc::invalid, 0});
   auto facts = sys::inspect(fd.get());
-  if (!facts) return facts.err();
+  if (!facts) return refuse(facts.err());
   const shm::decision d = shm::check(facts.value(), req);
-  if (d.why != shm::verdict::ok) return shm::to_error(d.why);
+  if (d.why != shm::verdict::ok) return refuse({shm::to_error(d.why), 0});
   auto addr = sys::map(fd.get(), d.map_len, d.map_writable);
-  if (!addr) return addr.err();
+  if (!addr) return refuse(addr.err());
   shared_memory s;
   s.addr_ = addr.value();
   s.len_ = d.map_len;
