@@ -102,17 +102,23 @@ bool decode_one_rights_header(std::span<const std::byte> control, int msg_flags,
     return false;
   const std::size_t n = (h.len - CMSG_LEN(0)) / sizeof(int);
   if (n > pol.max_fds || n > max_fds) return false;
-  int fds[max_fds];
-  std::memcpy(fds, control.data() + CMSG_LEN(0), n * sizeof(int));
-  for (std::size_t i = 0; i < n; ++i)
-    if (fds[i] < 0) return false;
-  for (std::size_t i = 0; i < n; ++i) out.fds.push(unique_fd(fds[i]));
+  const std::byte* data = control.data() + CMSG_LEN(0);
+  for (std::size_t i = 0; i < n; ++i) {
+    int fd = -1;
+    std::memcpy(&fd, data + i * sizeof(int), sizeof fd);
+    if (fd < 0) return false;  // the full walk takes ownership of the rest and refuses them
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    int fd = -1;
+    std::memcpy(&fd, data + i * sizeof(int), sizeof fd);
+    out.fds.push(unique_fd(fd));
+  }
   return true;
 }
 
 result<void> decode(std::span<const std::byte> control, int msg_flags, const policy& pol,
                     control_data& out) noexcept {
-  out.clear();
+  if (!out.fds.empty() || out.has_credentials || out.why != fault::none) out.clear();
   if (control.empty() && (msg_flags & MSG_CTRUNC) == 0) return {};
   if (decode_one_rights_header(control, msg_flags, pol, out)) return {};
   walk w;
@@ -149,34 +155,32 @@ result<void> decode(std::span<const std::byte> control, int msg_flags, const pol
 result<std::size_t> encode(std::span<std::byte> buf, std::span<const int> fds,
                            const peer_credentials* creds) noexcept {
   if (fds.size() > max_fds) return errc::invalid;
-  const std::size_t need = (fds.empty() ? 0 : CMSG_SPACE(fds.size() * sizeof(int))) +
-                           (creds ? CMSG_SPACE(sizeof(ucred)) : 0);
+  const std::size_t rights = fds.empty() ? 0 : CMSG_SPACE(fds.size() * sizeof(int));
+  const std::size_t need = rights + (creds ? CMSG_SPACE(sizeof(ucred)) : 0);
   if (need > buf.size()) return errc::invalid;
   if (need == 0) return std::size_t{0};
-  std::memset(buf.data(), 0, need);
+  for (int fd : fds)
+    if (fd < 0) return errc::invalid;
 
-  std::size_t off = 0;
-  auto put_header = [&](int type, std::size_t payload) {
+  auto put_header = [&buf](std::size_t off, int type, std::size_t payload) {
     cmsghdr h{};
     h.cmsg_len = CMSG_LEN(payload);
     h.cmsg_level = SOL_SOCKET;
     h.cmsg_type = type;
     std::memcpy(buf.data() + off, &h, sizeof h);
-    std::byte* data = buf.data() + off + CMSG_LEN(0);
-    off += CMSG_SPACE(payload);
-    return data;
+    // Only the alignment padding after the payload needs zeroing, not the whole buffer.
+    const std::size_t pad = CMSG_SPACE(payload) - CMSG_LEN(payload);
+    if (pad != 0) std::memset(buf.data() + off + CMSG_LEN(payload), 0, pad);
+    return buf.data() + off + CMSG_LEN(0);
   };
-  if (!fds.empty()) {
-    for (int fd : fds)
-      if (fd < 0) return errc::invalid;
-    std::memcpy(put_header(SCM_RIGHTS, fds.size() * sizeof(int)), fds.data(),
+  if (!fds.empty())
+    std::memcpy(put_header(0, SCM_RIGHTS, fds.size() * sizeof(int)), fds.data(),
                 fds.size() * sizeof(int));
-  }
   if (creds) {
     const ucred c{creds->pid, creds->uid, creds->gid};
-    std::memcpy(put_header(SCM_CREDENTIALS, sizeof c), &c, sizeof c);
+    std::memcpy(put_header(rights, SCM_CREDENTIALS, sizeof c), &c, sizeof c);
   }
-  return off;
+  return need;
 }
 
 }  // namespace mon::cmsg
