@@ -71,7 +71,7 @@ class stream_oracle {
     MON_FUZZ_CHECK(spec_header(span_from(at), num_fds, len));
     MON_FUZZ_CHECK(stream.size() - at >= 8 + std::size_t{len} && payload.size() == len);
     MON_FUZZ_CHECK(len <= lim.max_payload && num_fds <= lim.max_fds && fds.size() == num_fds);
-    MON_FUZZ_CHECK(std::memcmp(payload.data(), stream.data() + at + 8, len) == 0);
+    MON_FUZZ_CHECK(len == 0 || std::memcmp(payload.data(), stream.data() + at + 8, len) == 0);
     const auto enc = mon::frame::encode_header({num_fds, len});
     MON_FUZZ_CHECK(std::memcmp(enc.data(), stream.data() + at, 8) == 0);
     const read_log& r = read_at(at);
