@@ -61,7 +61,7 @@ describe() {  # layer -> the allowed list in words
   [ "$from" = public ] || words="$from/"
   for rule in ${allowed[$from]}; do
     case $rule in
-      vocab) words+=" monitor/{credentials,deny_reason,fault,fd_list,result,unique_fd}.hpp,monitor.h,export.h" ;;
+      vocab) words+=" monitor/{credentials,deny_reason,fault,fd_list,refused_fds,result,unique_fd}.hpp,monitor.h,export.h" ;;
       public) words+=" monitor/*" ;;
       *) words+=" $rule/" ;;
     esac
