@@ -57,15 +57,10 @@ struct sent_message {
   std::size_t fds = 0;
 };
 
-void close_now(int fd, void* /*context*/) noexcept { ::close(fd); }
-[[maybe_unused]] const bool refused_closed_inline = [] {
-  mon::set_refused_fd_handler(&close_now, nullptr);
-  return true;
-}();
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fz::close_refused_inline();
   fz::input in(data, size);
   const std::uint8_t flags = in.u8();
   const int type = flags & 1 ? SOCK_SEQPACKET : SOCK_STREAM;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "monitor/credentials.hpp"
+#include "monitor/refused_fds.hpp"
 #include "monitor/result.hpp"
 
 // A property the target promises; a failure is a finding, not a harness problem.
@@ -195,6 +196,17 @@ read_end read_step(Machine& m, input& in, std::vector<std::uint8_t>& received,
   observe(ctl);
   m.on_read(chunk.size(), ctl.data_truncated, ctl.status, ctl.data);
   return read_end::read;
+}
+
+// Refused peer descriptors go to the library's closer threads by default, a moment later; a target
+// that counts open descriptors after every input has them closed at once instead (they still go
+// through the disposal path). Call first thing in LLVMFuzzerTestOneInput.
+inline void close_refused_inline() noexcept {
+  static const bool installed = [] {
+    mon::set_refused_fd_handler([](int fd, void*) noexcept { ::close(fd); }, nullptr);
+    return true;
+  }();
+  (void)installed;
 }
 
 }  // namespace mon::fuzz

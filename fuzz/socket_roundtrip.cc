@@ -167,17 +167,8 @@ void round_trip(fz::input& in, int tx, int rx) {
 
 }  // namespace
 
-namespace {
-// Refused descriptors go to closer threads by default; this target counts open descriptors after
-// every input, so it has them closed at once instead (still through the disposal path).
-void close_now(int fd, void* /*context*/) noexcept { ::close(fd); }
-[[maybe_unused]] const bool refused_closed_inline = [] {
-  mon::set_refused_fd_handler(&close_now, nullptr);
-  return true;
-}();
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fz::close_refused_inline();
   fz::input in(data, size);
   const std::uint8_t flags = in.u8();
   const int type = flags & 1 ? SOCK_SEQPACKET : SOCK_STREAM;

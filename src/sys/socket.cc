@@ -34,8 +34,6 @@ error from_errno(int e) noexcept {
   }
 }
 
-namespace {
-
 // The outcome of a sendmsg or recvmsg that returned -1 with errno e (EINTR already retried).
 io_result failed_call(int e) noexcept {
   io_result r;
@@ -46,8 +44,6 @@ io_result failed_call(int e) noexcept {
   }
   return r;
 }
-
-}  // namespace
 
 io_result receive(int fd, std::span<iovec> iov, const cmsg::policy& pol, cmsg::control_data& out,
                   int flags) noexcept {

@@ -68,6 +68,10 @@ struct io_result {
 // checks).
 [[nodiscard]] peer_credentials own_credentials() noexcept;
 
+// The outcome of a sendmsg/recvmsg-family call that returned -1 with errno e (EINTR already
+// retried): EAGAIN is "would block", anything else a library error.
+[[nodiscard]] io_result failed_call(int e) noexcept;
+
 // Maps errno after a failed socket call to a library error.
 [[nodiscard]] error from_errno(int e) noexcept;
 

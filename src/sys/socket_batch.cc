@@ -15,15 +15,7 @@ io_result send_many(int fd, std::span<mmsghdr> msgs) noexcept {
   do {
     n = ::sendmmsg(fd, msgs.data(), static_cast<unsigned>(msgs.size()), MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    const int e = errno;
-    if (e == EAGAIN || e == EWOULDBLOCK) {
-      r.what = io_result::kind::would_block;
-    } else {
-      r.err = from_errno(e);
-    }
-    return r;
-  }
+  if (n < 0) return failed_call(errno);
   r.what = io_result::kind::ok;
   r.bytes = static_cast<std::size_t>(n);
   return r;
@@ -37,15 +29,7 @@ io_result receive_many(int fd, std::span<mmsghdr> msgs, const cmsg::policy& pol,
     n = ::recvmmsg(fd, msgs.data(), static_cast<unsigned>(msgs.size()),
                    MSG_CMSG_CLOEXEC | MSG_WAITFORONE, nullptr);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    const int e = errno;
-    if (e == EAGAIN || e == EWOULDBLOCK) {
-      r.what = io_result::kind::would_block;
-    } else {
-      r.err = from_errno(e);
-    }
-    return r;
-  }
+  if (n < 0) return failed_call(errno);
   // Ownership first, entry by entry: every descriptor that arrived is held by pool (or disposed
   // of) before any byte is looked at.
   cmsg::policy refusing = pol;
