@@ -20,6 +20,7 @@
 #include "support/fd_impls.hpp"
 #include "support/fd_secure_impls.hpp"
 #include "support/hs_impls.hpp"
+#include "support/hs_prepared_impls.hpp"
 #include "support/hs_secure_impls.hpp"
 #include "support/insns_loops.hpp"
 #include "support/peers.hpp"
@@ -61,6 +62,13 @@ void add_hs(std::vector<mode>& out, const char* impl) {
   out.push_back({std::string("hs_") + impl, [](long n) { bench::hs_loop<C, S>(n); }});
 }
 
+template <class C, class S>
+void add_hs_listener(std::vector<mode>& out, const char* impl) {
+  out.push_back({std::string("hs_listener_") + impl, [](long n) {
+                   bench::hs_listener_loop<C, S, bench::hsimpl::prepared_listener>(n);
+                 }});
+}
+
 std::vector<mode> modes() {
   std::vector<mode> m;
   add_fd<raw_sender, raw_receiver>(m, "raw");
@@ -76,6 +84,9 @@ std::vector<mode> modes() {
   add_hs<peercred_client, peercred_server>(m, "peercred_floor");
   add_hs<mon_c_client, mon_c_server>(m, "monitor_c");
   add_hs<mon_cpp_client, mon_cpp_server>(m, "monitor_cpp");
+  add_hs_listener<raw_client, raw_prepared_server>(m, "raw");
+  add_hs_listener<mon_c_prepared_client, mon_c_prepared_server>(m, "monitor_c");
+  add_hs_listener<mon_cpp_prepared_client, mon_cpp_prepared_server>(m, "monitor_cpp");
   return m;
 }
 

@@ -40,6 +40,7 @@ for m in $("$bin" list-modes); do
   case $m in
     fd_stream_*) base=fd_stream ;;
     fd_seqpacket_*) base=fd_seqpacket ;;
+    hs_listener_*) base=hs_listener ;;
     *) base=hs ;;
   esac
   secure=$(ratio "$m" "${base}_raw_secure")

@@ -42,11 +42,15 @@ import collections, os, re, sys
 tmp, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 call = re.compile(r"^\d+\s+([a-z_0-9]+)\((\d+)?")
 pair = re.compile(r"socketpair\(.*\[(\d+), (\d+)\]\) = 0")
+# hs_listener modes: the client's socket is the one that connects, the server's the one accepted.
+connected = re.compile(r"^\d+\s+connect\((\d+),")
+accepted = re.compile(r"^\d+\s+accept4\(.*\) = (\d+)")
 
 
 def count(path):
     """(calls per name, calls per side) of one trace."""
     names, sides, fds = collections.Counter(), collections.Counter(), None
+    client = None
     with open(path) as f:
         for line in f:
             if "resumed>" in line:
@@ -56,6 +60,10 @@ def count(path):
                 continue  # signals, exits
             if fds is None and (p := pair.search(line)):
                 fds = (p.group(1), p.group(2))
+            if fds is None and (c := connected.match(line)):
+                client = c.group(1)
+            if fds is None and client is not None and (a := accepted.match(line)):
+                fds = (client, a.group(1))
             names[m.group(1)] += 1
             arg = m.group(2)
             side = "a" if fds and arg == fds[0] else "b" if fds and arg == fds[1] else "other"
@@ -80,16 +88,19 @@ for mode in open(os.path.join(tmp, "modes")).read().split():
     breakdown = " ".join(f"{k}:{fmt(v)}" for k, v in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])))
     rows.append((mode, total, sides.get("a", 0), sides.get("b", 0), sides.get("other", 0), breakdown))
 
-base = {"fd_stream": "fd_stream_raw", "fd_seqpacket": "fd_seqpacket_raw", "hs": "hs_raw"}
+base = {"fd_stream": "fd_stream_raw", "fd_seqpacket": "fd_seqpacket_raw", "hs": "hs_raw",
+        "hs_listener": "hs_listener_raw"}
 totals = {r[0]: r[1] for r in rows}
 print(f"{'mode':30} {'calls/op':>9} {'x raw':>6} {'send/cli':>8} {'recv/srv':>8} {'other':>6}  calls per op")
 for mode, total, a, b, other, breakdown in rows:
-    key = "hs" if mode.startswith("hs_") else "_".join(mode.split("_")[:2])
+    key = ("hs_listener" if mode.startswith("hs_listener_") else "hs" if mode.startswith("hs_")
+           else "_".join(mode.split("_")[:2]))
     raw = totals.get(base.get(key, ""), 0)
     ratio = f"{total / raw:.2f}x" if raw else "-"
     print(f"{mode:30} {fmt(total):>9} {ratio:>6} {fmt(a):>8} {fmt(b):>8} {fmt(other):>6}  {breakdown}")
 print("(per message sent + received, batch modes included; per handshake, both sides, with the\n"
-      " pair's socketpair + 2 close; send/cli = calls on the sender's or client's socket,\n"
+      " pair's socketpair + 2 close (hs_listener: socket + connect + accept4 + 2 close on a listener\n"
+      " prepared once); send/cli = calls on the sender's or client's socket,\n"
       " recv/srv = on the receiver's or server's, other = neither: getpid, closing received fds)")
 if out:
     with open(out, "w") as f:

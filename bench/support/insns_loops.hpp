@@ -61,4 +61,23 @@ void hs_loop(long n) {
   }
 }
 
+// hs_listener modes: n whole handshakes, each on a connection made (socket, connect, accept4) to
+// a listener prepared once, closing both ends as part of the operation for every implementation.
+template <class C, class S, class Listener>
+void hs_listener_loop(long n) {
+  Listener l;
+  for (long i = 0; i < 100 + n; ++i) {
+    const auto sv = l.connect_pair();
+    {
+      C c(sv[0]);
+      S s(sv[1]);
+      check(!c.step(), "client done before the server answered");
+      check(s.step(), "server");
+      check(c.step(), "client");
+    }
+    ::close(sv[0]);
+    ::close(sv[1]);
+  }
+}
+
 }  // namespace bench
