@@ -90,6 +90,51 @@ result<void> check_outgoing(const outgoing_message& m) noexcept {
   return {};
 }
 
+// The mmsghdr entries of one sendmmsg and the storage they point into (headers, iovecs, control
+// data), on the stack of send_messages.
+struct outgoing_entries {
+  static constexpr std::size_t control_len = 4096;
+  static_assert(CMSG_SPACE(max_fds * sizeof(int)) <= control_len);
+  std::array<mmsghdr, max_batch> mm;
+  std::array<iovec, 2 * max_batch> iov;
+  std::array<std::array<std::uint8_t, frame::header_len>, max_batch> heads;
+  alignas(cmsghdr) std::array<std::byte, control_len> control;
+
+  // Builds entries for msgs from the first, as many as fit, stopping before a message that cannot
+  // be sent. Returns how many; the first message's error if it cannot be sent at all.
+  result<std::size_t> build(std::span<const outgoing_message> msgs) noexcept {
+    std::size_t n = 0;
+    std::size_t used = 0;
+    for (; n < max_batch && n < msgs.size(); ++n) {
+      const auto& m = msgs[n];
+      if (auto ok = check_outgoing(m); !ok) {
+        if (n == 0) return ok.err();
+        break;
+      }
+      const std::size_t space = m.fds.empty() ? 0 : CMSG_SPACE(m.fds.size() * sizeof(int));
+      if (used + space > control_len && n != 0) break;
+      heads[n] = frame::encode_header(
+          {static_cast<std::uint8_t>(m.fds.size()), static_cast<std::uint32_t>(m.payload.size())});
+      iov[2 * n] = {heads[n].data(), heads[n].size()};
+      iov[2 * n + 1] = {const_cast<std::byte*>(m.payload.data()), m.payload.size()};
+      msghdr& h = mm[n].msg_hdr;
+      h = {};
+      h.msg_iov = &iov[2 * n];
+      h.msg_iovlen = m.payload.empty() ? 1 : 2;
+      if (space != 0) {
+        // Fits: a message of max_fds descriptors fits the empty area (checked at compile time).
+        std::span<std::byte> room(control.data() + used, control_len - used);
+        auto len = cmsg::encode(room, m.fds, nullptr);
+        if (!len) return len.err();
+        h.msg_control = room.data();
+        h.msg_controllen = len.value();
+        used += space;
+      }
+    }
+    return n;
+  }
+};
+
 }  // namespace
 
 result<std::size_t> send_messages(int fd, std::span<const outgoing_message> msgs,
@@ -107,45 +152,13 @@ result<std::size_t> send_messages(int fd, std::span<const outgoing_message> msgs
     count = 1;
   }
 
-  constexpr std::size_t max_entries = max_batch;
-  constexpr std::size_t control_len = 4096;
-  static_assert(CMSG_SPACE(max_fds * sizeof(int)) <= control_len);
-  std::array<mmsghdr, max_entries> mm;
-  std::array<iovec, 2 * max_entries> iov;
-  std::array<std::array<std::uint8_t, frame::header_len>, max_entries> heads;
-  alignas(cmsghdr) std::array<std::byte, control_len> control;
-
+  outgoing_entries e;
   while (count < msgs.size()) {
-    // Build as many entries as fit, stopping before a message that cannot be sent.
-    std::size_t n = 0;
-    std::size_t used = 0;
-    for (; n < max_entries && count + n < msgs.size(); ++n) {
-      const auto& m = msgs[count + n];
-      if (auto ok = check_outgoing(m); !ok) {
-        if (count + n == 0) return ok.err();
-        break;
-      }
-      const std::size_t space = m.fds.empty() ? 0 : CMSG_SPACE(m.fds.size() * sizeof(int));
-      if (used + space > control_len && n != 0) break;
-      heads[n] = frame::encode_header(
-          {static_cast<std::uint8_t>(m.fds.size()), static_cast<std::uint32_t>(m.payload.size())});
-      iov[2 * n] = {heads[n].data(), heads[n].size()};
-      iov[2 * n + 1] = {const_cast<std::byte*>(m.payload.data()), m.payload.size()};
-      msghdr& h = mm[n].msg_hdr;
-      h = {};
-      h.msg_iov = &iov[2 * n];
-      h.msg_iovlen = m.payload.empty() ? 1 : 2;
-      if (space != 0) {
-        // Fits: a message of max_fds descriptors fits the empty area (checked at compile time).
-        std::span<std::byte> room(control.data() + used, control_len - used);
-        auto len = cmsg::encode(room, m.fds, nullptr);
-        if (!len) return count != 0 ? result<std::size_t>(count) : len.err();
-        h.msg_control = room.data();
-        h.msg_controllen = len.value();
-        used += space;
-      }
-    }
+    auto built = e.build(msgs.subspan(count));
+    if (!built) return count != 0 ? result<std::size_t>(count) : built.err();
+    const std::size_t n = built.value();
     if (n == 0) break;
+    auto& mm = e.mm;
     const auto r = sys::send_many(fd, std::span<mmsghdr>(mm.data(), n));
     if (r.what == sys::io_result::kind::would_block) return count;
     if (r.what != sys::io_result::kind::ok) {
@@ -275,6 +288,43 @@ result<bool> read_entries(int fd, batch_stash& s, std::size_t free_slots,
   return true;
 }
 
+// A whole frame into its slot. One begun in an earlier call has its payload in the state's
+// buffer: copied to the slot, or refused (toobig, descriptors disposed of) if the slot is smaller.
+void hand_out(stream_receiver& rx, message_buffer& held, received_message& slot,
+              bool in_slot) noexcept {
+  const std::size_t len = rx.current_header().payload_len;
+  if (!in_slot && len != 0) {
+    if (len > slot.storage.size()) {
+      fd_list refused;
+      rx.take_fds(refused);
+      sys::discard(refused);
+      slot.fds.clear();
+      slot.size = 0;
+      slot.status = errc::toobig;
+      return;
+    }
+    std::memcpy(slot.storage.data(), buffer_access::storage(held), len);
+  }
+  rx.take_fds(slot.fds);
+  slot.size = len;
+  slot.status = {};
+}
+
+// A frame left half received at the end of a call: its payload so far moves to the state's
+// buffer, never to be split across this call's slot and the next one's.
+result<void> park_half_frame(stream_receiver& rx, message_buffer& held,
+                             const received_message& slot) noexcept {
+  const std::size_t len = rx.current_header().payload_len;
+  if (auto room = held.reserve(len); !room) {
+    rx.reset();
+    return room.err();
+  }
+  const std::size_t got = rx.payload_received();
+  if (got != 0) std::memcpy(buffer_access::storage(held), slot.storage.data(), got);
+  rx.set_storage({buffer_access::storage(held), len});
+  return {};
+}
+
 // SOCK_STREAM: recvmmsg entries fed to the stream receiver in order (see the top of this file).
 result<std::size_t> receive_stream(int fd, batch_stash& s, message_buffer& held,
                                    std::span<received_message> slots,
@@ -302,24 +352,7 @@ result<std::size_t> receive_stream(int fd, batch_stash& s, message_buffer& held,
       continue;
     }
     if (ev.value() == stream_receiver::event::frame) {
-      const std::size_t len = rx.current_header().payload_len;
-      if (!in_slot && len != 0) {
-        // Begun in an earlier call: its payload is in the state's buffer.
-        if (len > slot.storage.size()) {
-          fd_list refused;
-          rx.take_fds(refused);
-          sys::discard(refused);
-          slot.fds.clear();
-          slot.size = 0;
-          slot.status = errc::toobig;
-          ++k;
-          continue;
-        }
-        std::memcpy(slot.storage.data(), buffer_access::storage(held), len);
-      }
-      rx.take_fds(slot.fds);
-      slot.size = len;
-      slot.status = {};
+      hand_out(rx, held, slot, in_slot);
       ++k;
       in_slot = false;
       continue;
@@ -347,17 +380,10 @@ result<std::size_t> receive_stream(int fd, batch_stash& s, message_buffer& held,
     if (!got.value()) break;  // would block
   }
   if (in_slot) {
-    // A frame is left half received: its payload so far moves to the state's buffer, never to
-    // be split across this call's slot and the next one's.
-    const std::size_t len = rx.current_header().payload_len;
-    if (auto room = held.reserve(len); !room) {
-      rx.reset();
+    if (auto parked = park_half_frame(rx, held, slots[k]); !parked) {
       s.clear();
-      return k != 0 ? result<std::size_t>(k) : room.err();
+      return k != 0 ? result<std::size_t>(k) : parked.err();
     }
-    const std::size_t got = rx.payload_received();
-    if (got != 0) std::memcpy(buffer_access::storage(held), slots[k].storage.data(), got);
-    rx.set_storage({buffer_access::storage(held), len});
   }
   if (!out) return out;
   return k;
